@@ -1,0 +1,237 @@
+package app
+
+import (
+	"context"
+
+	"github.com/parleychat/parley"
+)
+
+// CreateChannel creates a channel in a workspace with the caller as creator
+// and only member. Any workspace member may; the name must be free in the
+// workspace.
+func (s *Service) CreateChannel(ctx context.Context, workspaceID, name string, private bool) (*parley.Channel, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name, err = NormalizeChannelName(name)
+	if err != nil {
+		return nil, err
+	}
+	ws, err := s.memberWorkspace(ctx, u.ID, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+
+	ch := &parley.Channel{
+		ID: newID("C"), Name: name, WorkspaceID: ws.ID, IsPrivate: private,
+		CreatorID: u.ID, CreatedAt: s.now(),
+	}
+	if err := s.Store.CreateChannel(ctx, ch); parley.ErrorCode(err) == parley.ECONFLICT {
+		return nil, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in this workspace", name)
+	} else if err != nil {
+		return nil, err
+	}
+
+	s.Logger.InfoContext(ctx, "channel created", "workspace_id", ws.ID, "channel_id", ch.ID, "user_id", u.ID)
+	return ch, s.describeChannel(ctx, ch)
+}
+
+// Channel returns a channel to those who may see it: workspace members for a
+// public channel, its members for a private one.
+func (s *Service) Channel(ctx context.Context, workspaceID, channelID string) (*parley.Channel, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	if err != nil {
+		return nil, err
+	}
+	return v.channel, s.describeChannel(ctx, v.channel)
+}
+
+// DeleteChannel deletes a channel and its messages. Its creator and the
+// workspace admin may; general cannot be deleted.
+func (s *Service) DeleteChannel(ctx context.Context, workspaceID, channelID string) error {
+	u, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	if err != nil {
+		return err
+	} else if v.channel.CreatorID != u.ID && v.workspace.AdminID != u.ID {
+		return parley.Errorf(parley.EFORBIDDEN, "only the channel's creator or the workspace admin may delete it")
+	} else if v.channel.Name == parley.GeneralChannelName {
+		return parley.Errorf(parley.ECONFLICT, "the general channel cannot be deleted")
+	}
+
+	if err := s.Store.DeleteChannel(ctx, v.channel.ID); err != nil {
+		return err
+	}
+	s.Logger.InfoContext(ctx, "channel deleted", "workspace_id", workspaceID, "channel_id", channelID, "user_id", u.ID)
+	return nil
+}
+
+// ChannelsOf lists the channels of a workspace that the user with the given
+// email is in. The email must be the caller's own.
+func (s *Service) ChannelsOf(ctx context.Context, workspaceID, email string) ([]*parley.Channel, error) {
+	u, err := callerNamed(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.memberWorkspace(ctx, u.ID, workspaceID); err != nil {
+		return nil, err
+	}
+
+	all, err := s.Store.Channels(ctx, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	mine, err := s.Store.ChannelIDsOfUser(ctx, workspaceID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*parley.Channel{}
+	for _, ch := range all {
+		if !contains(mine, ch.ID) {
+			continue
+		}
+		if err := s.describeChannel(ctx, ch); err != nil {
+			return nil, err
+		}
+		out = append(out, ch)
+	}
+	return out, nil
+}
+
+// JoinChannel adds a workspace member to a channel. A channel member may add
+// any workspace member; anyone in the workspace may add themself to a public
+// channel. Adding a member again changes nothing.
+func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email string) (*Members, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	if err != nil {
+		return nil, err
+	}
+	target, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+
+	if target.ID != u.ID && !v.isMember {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only channel members may add others")
+	}
+	ok, err := s.Store.IsWorkspaceMember(ctx, workspaceID, target.ID)
+	if err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, parley.Errorf(parley.ENOTFOUND, "user is not a member of this workspace")
+	}
+
+	added, err := s.Store.AddChannelMember(ctx, v.channel.ID, target.ID)
+	if err != nil {
+		return nil, err
+	} else if added {
+		s.Logger.InfoContext(ctx, "channel member added",
+			"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
+	}
+	return s.channelMembers(ctx, v.channel)
+}
+
+// LeaveChannel removes a user from a channel. A member may remove themself;
+// the channel's creator and the workspace admin may remove anyone. Nobody
+// leaves general except by leaving the workspace.
+func (s *Service) LeaveChannel(ctx context.Context, workspaceID, channelID, email string) error {
+	u, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	if err != nil {
+		return err
+	}
+	target, err := s.userByEmail(ctx, email)
+	if err != nil {
+		return err
+	}
+
+	if target.ID != u.ID && v.channel.CreatorID != u.ID && v.workspace.AdminID != u.ID {
+		return parley.Errorf(parley.EFORBIDDEN,
+			"only the channel's creator or the workspace admin may remove another member")
+	} else if v.channel.Name == parley.GeneralChannelName {
+		return parley.Errorf(parley.ECONFLICT, "nobody leaves general except by leaving the workspace")
+	}
+
+	removed, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID)
+	if err != nil {
+		return err
+	} else if !removed {
+		return parley.Errorf(parley.ENOTFOUND, "user is not a member of this channel")
+	}
+	s.Logger.InfoContext(ctx, "channel member removed",
+		"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
+	return nil
+}
+
+// channelView is a channel as one user sees it.
+type channelView struct {
+	workspace *parley.Workspace
+	channel   *parley.Channel
+	isMember  bool
+}
+
+// visibleChannel returns the channel if it is in the workspace and the user
+// may see it, and ENOTFOUND otherwise: a public channel is visible to the
+// workspace's members, a private one only to its own.
+func (s *Service) visibleChannel(ctx context.Context, userID, workspaceID, channelID string) (*channelView, error) {
+	notFound := parley.Errorf(parley.ENOTFOUND, "channel not found")
+	if channelID == "" {
+		return nil, parley.Errorf(parley.EINVALID, "channel_id is required")
+	}
+	ws, err := s.memberWorkspace(ctx, userID, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.Store.Channel(ctx, channelID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && ch.WorkspaceID != ws.ID) {
+		return nil, notFound
+	} else if err != nil {
+		return nil, err
+	}
+
+	member, err := s.Store.IsChannelMember(ctx, ch.ID, userID)
+	if err != nil {
+		return nil, err
+	} else if ch.IsPrivate && !member {
+		return nil, notFound
+	}
+	return &channelView{workspace: ws, channel: ch, isMember: member}, nil
+}
+
+// describeChannel fills in a channel's creator and members as emails.
+func (s *Service) describeChannel(ctx context.Context, ch *parley.Channel) error {
+	ids, err := s.Store.ChannelMemberIDs(ctx, ch.ID)
+	if err != nil {
+		return err
+	}
+	emails, err := s.emails(ctx, append(ids, ch.CreatorID))
+	if err != nil {
+		return err
+	}
+	ch.Users = lookup(emails, ids)
+	ch.Creator = emails[ch.CreatorID]
+	return nil
+}
+
+// channelMembers returns the channel's member list.
+func (s *Service) channelMembers(ctx context.Context, ch *parley.Channel) (*Members, error) {
+	if err := s.describeChannel(ctx, ch); err != nil {
+		return nil, err
+	}
+	return &Members{WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID, Users: ch.Users}, nil
+}

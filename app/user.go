@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"slices"
+
+	"github.com/parleychat/parley"
+)
+
+// callerNamed returns the caller if email, as given in a path, is the
+// caller's own, and EFORBIDDEN otherwise. The answer does not depend on
+// whether another user has that email, so nothing leaks.
+func callerNamed(ctx context.Context, email string) (*parley.User, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	email, err = NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	} else if email != u.Email {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "you may act only as yourself")
+	}
+	return u, nil
+}
+
+// userByEmail returns the user with the given email, or ENOTFOUND.
+func (s *Service) userByEmail(ctx context.Context, email string) (*parley.User, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.Store.UserByEmail(ctx, email)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil, parley.Errorf(parley.ENOTFOUND, "user not found")
+	}
+	return u, err
+}
+
+// emails maps user IDs to their emails. Relations hold IDs, and the API shows
+// emails, so every answer that names users goes through here.
+func (s *Service) emails(ctx context.Context, ids []string) (map[string]string, error) {
+	users, err := s.Store.Users(ctx, compact(ids))
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]string, len(users))
+	for _, u := range users {
+		m[u.ID] = u.Email
+	}
+	return m, nil
+}
+
+// lookup returns the emails of ids, in order, leaving out unknown users.
+func lookup(emails map[string]string, ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if e, ok := emails[id]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// compact returns ids without empty strings or repeats.
+func compact(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// contains reports whether ids holds id.
+func contains(ids []string, id string) bool {
+	return slices.Contains(ids, id)
+}

@@ -1,0 +1,110 @@
+package app
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/parleychat/parley"
+)
+
+// Limits of the API. They are part of the contract in SPEC.md.
+const (
+	MaxMessageLen       = 40000 // characters, after trimming
+	MaxWorkspaceNameLen = 100
+	MaxChannelNameLen   = 80
+	MaxNicknameLen      = 80
+	MaxEmailLen         = 254
+	MinPasswordLen      = 8
+	MaxPasswordLen      = 1024
+	MaxClientMsgIDLen   = 128
+	DefaultPageLimit    = 50
+	MaxPageLimit        = 200
+)
+
+// NormalizeEmail trims and lowercases an email and checks that it is a
+// plain address (no display name). Emails are compared case-insensitively.
+func NormalizeEmail(email string) (string, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return "", parley.Errorf(parley.EINVALID, "email is required")
+	} else if len(email) > MaxEmailLen {
+		return "", parley.Errorf(parley.EINVALID, "email is longer than %d characters", MaxEmailLen)
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Address != email || addr.Name != "" {
+		return "", parley.Errorf(parley.EINVALID, "email is not a valid address")
+	}
+	return email, nil
+}
+
+// NormalizeChannelName lowercases name and checks the naming rules: 1 to 80
+// characters, each a letter of any script, a digit, '-' or '_'. Spaces and
+// other punctuation are refused rather than replaced, so that a name never
+// silently changes into another.
+func NormalizeChannelName(name string) (string, error) {
+	name = strings.ToLower(strings.TrimSpace(name))
+	n := utf8.RuneCountInString(name)
+	if n == 0 {
+		return "", parley.Errorf(parley.EINVALID, "channel_name is required")
+	} else if n > MaxChannelNameLen {
+		return "", parley.Errorf(parley.EINVALID, "channel_name is longer than %d characters", MaxChannelNameLen)
+	}
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' {
+			return "", parley.Errorf(parley.EINVALID,
+				"channel_name may hold only lowercase letters, digits, '-' and '_'")
+		}
+	}
+	return name, nil
+}
+
+// normalizeText trims text and checks its length in characters.
+func normalizeText(field, text string, max int) (string, error) {
+	text = strings.TrimSpace(text)
+	if !utf8.ValidString(text) {
+		return "", parley.Errorf(parley.EINVALID, "%s is not valid UTF-8", field)
+	}
+	n := utf8.RuneCountInString(text)
+	if n == 0 {
+		return "", parley.Errorf(parley.EINVALID, "%s is required", field)
+	} else if n > max {
+		return "", parley.Errorf(parley.EINVALID, "%s is longer than %d characters", field, max)
+	}
+	return text, nil
+}
+
+// checkClientMsgID checks an optional client message ID.
+func checkClientMsgID(id string) error {
+	if len(id) > MaxClientMsgIDLen {
+		return parley.Errorf(parley.EINVALID, "client_msg_id is longer than %d bytes", MaxClientMsgIDLen)
+	}
+	return nil
+}
+
+// PageRequest is a history request as a client sends it; nil fields were
+// not given.
+type PageRequest struct {
+	Limit  *int64
+	Before *int64
+	After  *int64
+}
+
+// filter checks a page request and turns it into a store filter.
+func (p PageRequest) filter() (parley.MessageFilter, error) {
+	f := parley.MessageFilter{Before: p.Before, After: p.After, Limit: DefaultPageLimit}
+	if p.Limit != nil {
+		if *p.Limit < 1 || *p.Limit > MaxPageLimit {
+			return f, parley.Errorf(parley.EINVALID, "limit must be between 1 and %d", MaxPageLimit)
+		}
+		f.Limit = int(*p.Limit)
+	}
+	if p.Before != nil && p.After != nil {
+		return f, parley.Errorf(parley.EINVALID, "give before or after, not both")
+	}
+	if (p.Before != nil && *p.Before < 1) || (p.After != nil && *p.After < 0) {
+		return f, parley.Errorf(parley.EINVALID, "before must be at least 1 and after at least 0")
+	}
+	return f, nil
+}

@@ -1,0 +1,60 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/app"
+)
+
+func TestNormalizeChannelName(t *testing.T) {
+	tests := []struct {
+		in, want, code string
+	}{
+		{"general", "general", ""},
+		{"  Random ", "random", ""},
+		{"dev-ops_2", "dev-ops_2", ""},
+		{"Ünïcode", "ünïcode", ""},
+		{"日本語", "日本語", ""},
+		{"", "", parley.EINVALID},
+		{"   ", "", parley.EINVALID},
+		{"has space", "", parley.EINVALID},
+		{"dot.name", "", parley.EINVALID},
+		{"emoji🙂", "", parley.EINVALID},
+		{"#hash", "", parley.EINVALID},
+		{strings.Repeat("a", 80), strings.Repeat("a", 80), ""},
+		{strings.Repeat("a", 81), "", parley.EINVALID},
+		{strings.Repeat("é", 80), strings.Repeat("é", 80), ""},
+	}
+	for _, tt := range tests {
+		got, err := app.NormalizeChannelName(tt.in)
+		if code := parley.ErrorCode(err); code != tt.code {
+			t.Errorf("NormalizeChannelName(%q) code=%q, want %q", tt.in, code, tt.code)
+		} else if got != tt.want {
+			t.Errorf("NormalizeChannelName(%q)=%q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestNormalizeEmail(t *testing.T) {
+	tests := []struct {
+		in, want, code string
+	}{
+		{"Alice@Example.COM", "alice@example.com", ""},
+		{" bob@example.com ", "bob@example.com", ""},
+		{"", "", parley.EINVALID},
+		{"not-an-email", "", parley.EINVALID},
+		{"Alice <alice@example.com>", "", parley.EINVALID},
+		{"a@b@c", "", parley.EINVALID},
+		{strings.Repeat("a", 250) + "@x.io", "", parley.EINVALID},
+	}
+	for _, tt := range tests {
+		got, err := app.NormalizeEmail(tt.in)
+		if code := parley.ErrorCode(err); code != tt.code {
+			t.Errorf("NormalizeEmail(%q) code=%q, want %q", tt.in, code, tt.code)
+		} else if got != tt.want {
+			t.Errorf("NormalizeEmail(%q)=%q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

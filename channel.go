@@ -1,0 +1,18 @@
+package parley
+
+// Channel is a named conversation inside a workspace. A private channel is
+// visible only to its members.
+type Channel struct {
+	ID          string `json:"channel_id"`
+	Name        string `json:"channel_name"`
+	WorkspaceID string `json:"workspace_id"`
+	IsPrivate   bool   `json:"is_private"`
+	CreatorID   string `json:"-"`
+
+	// Creator is the creator's email and Users the members' emails, filled
+	// in by the service for the API.
+	Creator string   `json:"creator"`
+	Users   []string `json:"users"`
+
+	CreatedAt Time `json:"createdAt"`
+}

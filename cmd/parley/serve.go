@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/app"
+	parleyhttp "github.com/parleychat/parley/http"
+	"github.com/parleychat/parley/realtime"
+	"github.com/parleychat/parley/sqlite"
+)
+
+// Config holds the settings of parley serve. Each is a flag and an
+// environment variable; a flag given on the command line wins.
+type Config struct {
+	Addr         string
+	DB           string
+	NATS         string
+	OIDCIssuer   string
+	OIDCAudience string
+	LogLevel     string
+}
+
+// ShutdownTimeout bounds how long a graceful shutdown waits for requests in
+// flight and WebSocket connections to end.
+const ShutdownTimeout = 10 * time.Second
+
+// Main is the running server: its settings and the adapters wired from
+// them. Tests run it in-process just as the command does.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	// LogOutput is where logs go; os.Stderr by default.
+	LogOutput io.Writer
+	// PasswordCost overrides the bcrypt cost; tests lower it.
+	PasswordCost int
+	// WS overrides the WebSocket timings; tests shorten them.
+	WS parleyhttp.WSConfig
+
+	Store   *sqlite.Store
+	Hub     *realtime.Hub
+	Service *app.Service
+	Server  *parleyhttp.Server
+}
+
+// NewMain returns a Main with the default settings.
+func NewMain() *Main {
+	return &Main{
+		Config: Config{
+			Addr:     "127.0.0.1:8080",
+			DB:       "parley.db",
+			LogLevel: "info",
+		},
+		LogOutput: os.Stderr,
+	}
+}
+
+// ParseFlags reads the settings from the environment, then from args. It
+// checks them all and returns the first bad one as an error of one line
+// that names the setting.
+func (m *Main) ParseFlags(args []string, getenv func(string) string, output io.Writer) error {
+	c := &m.Config
+	fs := flag.NewFlagSet("parley serve", flag.ContinueOnError)
+	fs.SetOutput(output)
+	settings := []struct {
+		name, env, help string
+		value           *string
+	}{
+		{"addr", "PARLEY_ADDR", "listen address", &c.Addr},
+		{"db", "PARLEY_DB", "SQLite file path (postgres:// and dynamodb:// come later)", &c.DB},
+		{"nats", "PARLEY_NATS", "NATS URL for fan-out between nodes (not available yet)", &c.NATS},
+		{"oidc-issuer", "PARLEY_OIDC_ISSUER", "accept tokens of this OIDC issuer (not available yet)", &c.OIDCIssuer},
+		{"oidc-audience", "PARLEY_OIDC_AUDIENCE", "expected aud / client_id of OIDC tokens", &c.OIDCAudience},
+		{"log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error", &c.LogLevel},
+	}
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			*s.value = v
+		}
+		fs.StringVar(s.value, s.name, *s.value, fmt.Sprintf("%s (env %s)", s.help, s.env))
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	} else if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return m.check()
+}
+
+// check validates the settings.
+func (m *Main) check() error {
+	c := m.Config
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q: want host:port, such as 127.0.0.1:8080", c.Addr)
+	}
+	if c.DB == "" {
+		return fmt.Errorf("--db: a SQLite file path is required")
+	} else if strings.Contains(c.DB, "://") {
+		return fmt.Errorf("--db %q: only a SQLite file path is supported in this version", c.DB)
+	}
+	if c.NATS != "" {
+		return fmt.Errorf("--nats: fan-out between nodes is not available in this version; leave it empty")
+	}
+	if c.OIDCIssuer != "" || c.OIDCAudience != "" {
+		return fmt.Errorf("--oidc-issuer: OIDC identity is not available in this version; leave it empty")
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return err
+	}
+	return nil
+}
+
+// parseLevel reads a --log-level value.
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil || strings.ContainsAny(s, "+-") {
+		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+	}
+	return l, nil
+}
+
+// Run opens the store, the hub, the service and the server, and returns
+// once the server is listening.
+func (m *Main) Run(ctx context.Context) error {
+	level, _ := parseLevel(m.Config.LogLevel)
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewTextHandler(m.LogOutput, &slog.HandlerOptions{Level: level}))
+	}
+	m.Logger.Info("starting", "version", parley.Version, "addr", m.Config.Addr, "db", m.Config.DB,
+		"log_level", m.Config.LogLevel)
+
+	store, err := sqlite.Open(m.Config.DB)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", m.Config.DB, err)
+	}
+	m.Store = store
+
+	m.Hub = realtime.NewHub(0)
+	m.Service = &app.Service{
+		Store: store, Events: m.Hub, Logger: m.Logger.With("component", "app"),
+		PasswordCost: m.PasswordCost,
+	}
+	if err := m.Service.Open(ctx); err != nil {
+		return err
+	}
+
+	m.Server = &parleyhttp.Server{
+		Service: m.Service, Hub: m.Hub, Logger: m.Logger.With("component", "http"),
+		Addr: m.Config.Addr, WS: m.WS,
+	}
+	if err := m.Server.Open(); err != nil {
+		return err
+	}
+	m.Logger.Info("listening", "url", m.Server.URL())
+	return nil
+}
+
+// Close shuts down in reverse order of Run: the server (which ends requests
+// in flight and WebSocket connections), then the store.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+
+	m.Logger.Info("shutting down")
+	var firstErr error
+	if m.Server != nil {
+		if err := m.Server.Close(ctx); err != nil {
+			firstErr = err
+		}
+	}
+	if m.Store != nil {
+		if err := m.Store.Close(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	m.Logger.Info("stopped")
+	return firstErr
+}

@@ -1,0 +1,76 @@
+package parley
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// Event types pushed to WebSocket clients.
+const (
+	EventMessage = "message"
+)
+
+// Event is a change addressed to the users who may see it. Its Frame is the
+// whole WebSocket frame, encoded once by [NewEvent] and written unchanged to
+// every receiving connection, on this node or, through a broker, on others.
+type Event struct {
+	Type    string   `json:"type"`
+	UserIDs []string `json:"user_ids"`
+	Frame   []byte   `json:"frame"`
+}
+
+// NewEvent encodes payload, a JSON object, as the frame
+// {"type": typ, ...payload} for the given receivers.
+func NewEvent(typ string, userIDs []string, payload any) (*Event, error) {
+	body, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s event: %w", typ, err)
+	} else if len(body) < 2 || body[0] != '{' {
+		return nil, fmt.Errorf("encode %s event: payload is not an object", typ)
+	}
+
+	frame := make([]byte, 0, len(body)+len(typ)+12)
+	frame = append(frame, `{"type":`...)
+	frame = append(frame, fmt.Sprintf("%q", typ)...)
+	if len(body) > 2 {
+		frame = append(frame, ',')
+	}
+	frame = append(frame, body[1:]...)
+	return &Event{Type: typ, UserIDs: userIDs, Frame: frame}, nil
+}
+
+// Publisher delivers events to the connections of their receivers.
+//
+// Publish never waits on a slow connection: a connection that cannot keep up
+// is closed instead, and its client catches up from history. It is safe for
+// concurrent use. Delivery is best effort; history is the record.
+type Publisher interface {
+	Publish(ctx context.Context, e *Event)
+}
+
+// Hub is the local end of event delivery: it holds the subscriptions of the
+// connections open on this node and delivers published events to them.
+//
+// Subscribe and Unsubscribe are safe for concurrent use with each other and
+// with Publish. Close ends every subscription; it is for shutdown.
+type Hub interface {
+	Publisher
+	// Subscribe opens a subscription for the user's events.
+	Subscribe(userID string) Subscription
+	// Unsubscribe ends s. Ending a subscription twice is harmless.
+	Unsubscribe(s Subscription)
+	// Close ends every subscription, none of them as slow.
+	Close()
+}
+
+// Subscription is one connection's feed of events.
+type Subscription interface {
+	// Frames yields the frames to write, in order. It is closed when the
+	// subscription ends.
+	Frames() <-chan []byte
+	// Slow reports whether the subscription was ended because it could not
+	// keep up. The writer then stops at once and closes its connection
+	// with code 1013; its client catches up from history.
+	Slow() bool
+}

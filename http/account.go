@@ -1,0 +1,76 @@
+package http
+
+import (
+	"net/http"
+)
+
+// credentials is the body of signup and login.
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Nickname string `json:"nickname"`
+}
+
+// refreshBody is the body of refresh and logout.
+type refreshBody struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// handleSignup handles POST /auth/signup.
+func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
+	var body credentials
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	sess, err := s.Service.Signup(r.Context(), body.Email, body.Password, body.Nickname)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusCreated, sess)
+}
+
+// handleLogin handles POST /auth/login.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var body credentials
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	sess, err := s.Service.Login(r.Context(), body.Email, body.Password)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, sess)
+}
+
+// handleRefresh handles POST /auth/refresh.
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	var body refreshBody
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	sess, err := s.Service.Refresh(r.Context(), body.RefreshToken)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, sess)
+}
+
+// handleLogout handles POST /auth/logout.
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
+	var body refreshBody
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	if err := s.Service.Logout(r.Context(), body.RefreshToken); err != nil {
+		Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

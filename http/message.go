@@ -1,0 +1,81 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/parleychat/parley/app"
+)
+
+// pageRequest reads the paging parameters limit, before and after.
+func pageRequest(r *http.Request) (app.PageRequest, error) {
+	var p app.PageRequest
+	var err error
+	if p.Limit, err = queryInt(r, "limit"); err != nil {
+		return p, err
+	}
+	if p.Before, err = queryInt(r, "before"); err != nil {
+		return p, err
+	}
+	p.After, err = queryInt(r, "after")
+	return p, err
+}
+
+// handleChannelHistory handles GET /messages/{workspace_id}/{channel_id}.
+func (s *Server) handleChannelHistory(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	page, err := s.Service.ChannelHistory(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"), p)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, page)
+}
+
+// handlePostChannelMessage handles POST /messages/{workspace_id}/{channel_id}.
+func (s *Server) handlePostChannelMessage(w http.ResponseWriter, r *http.Request) {
+	var d app.Draft
+	if err := decode(r, w, &d); err != nil {
+		Error(w, r, err)
+		return
+	}
+	m, err := s.Service.PostChannelMessage(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"), d)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusCreated, m)
+}
+
+// handleDirectHistory handles GET /dm/{sender}/{receiver}.
+func (s *Server) handleDirectHistory(w http.ResponseWriter, r *http.Request) {
+	p, err := pageRequest(r)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	page, err := s.Service.DirectHistory(r.Context(), r.PathValue("sender"), r.PathValue("receiver"), p)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, page)
+}
+
+// handlePostDirectMessage handles POST /dm/{sender}/{receiver}.
+func (s *Server) handlePostDirectMessage(w http.ResponseWriter, r *http.Request) {
+	var d app.Draft
+	if err := decode(r, w, &d); err != nil {
+		Error(w, r, err)
+		return
+	}
+	m, err := s.Service.PostDirectMessage(r.Context(), r.PathValue("sender"), r.PathValue("receiver"), d)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusCreated, m)
+}

@@ -1,0 +1,190 @@
+// Package http serves Parley's HTTP API and its WebSocket endpoint on top of
+// an [app.Service]. It decodes requests, authenticates them, calls the
+// service and encodes the answer; it decides nothing itself. Routes are
+// listed in one place, in routes below.
+package http
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley"
+	"github.com/parleychat/parley/app"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 1 << 20
+
+// Server is Parley's HTTP server. Set the exported fields, then call Open.
+type Server struct {
+	Service *app.Service
+	Hub     parley.Hub
+	Logger  *slog.Logger
+
+	// Addr is the address to listen on; ":0" or "127.0.0.1:0" picks a free
+	// port, which URL reports after Open.
+	Addr string
+
+	// WS holds the WebSocket timings and limits; zero fields take the
+	// defaults of [WSConfig].
+	WS WSConfig
+
+	ln      net.Listener
+	srv     *http.Server
+	metrics *metrics
+
+	// conns tracks open WebSocket connections, which http.Server.Shutdown
+	// does not wait for, so that Close can wait for them to end.
+	conns sync.WaitGroup
+}
+
+// Open starts listening and serving in the background.
+func (s *Server) Open() error {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	s.WS.setDefaults()
+	s.metrics = newMetrics(s.Service, s.Hub)
+
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.Logger.Error("serve", "err", err)
+		}
+	}()
+	return nil
+}
+
+// URL returns the base URL the server listens on, such as
+// "http://127.0.0.1:43211".
+func (s *Server) URL() string {
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close shuts the server down gracefully: it stops accepting connections,
+// waits for requests in flight until ctx is done, then closes every
+// WebSocket connection with code 1001 and waits for them to end.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	s.Hub.Close()
+
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.Logger.Warn("websocket connections still open at shutdown deadline")
+	}
+	return err
+}
+
+// Handler returns the server's routes with their middleware, for tests that
+// serve it themselves.
+func (s *Server) Handler() http.Handler {
+	if s.metrics == nil {
+		s.metrics = newMetrics(s.Service, s.Hub)
+	}
+	mux := http.NewServeMux()
+	for _, r := range s.routes() {
+		var h http.Handler = r.handler
+		if r.auth {
+			h = s.authenticate(h)
+		}
+		mux.Handle(r.pattern, h)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		Error(w, r, parley.Errorf(parley.ENOTFOUND, "no such route"))
+	})
+	return s.observe(mux)
+}
+
+// route is one entry of the API: a net/http pattern, whether it needs a
+// token, and its handler.
+type route struct {
+	pattern string
+	auth    bool
+	handler http.HandlerFunc
+}
+
+// Routes lists every pattern the server registers, for the test that keeps
+// the OpenAPI document complete.
+func (s *Server) Routes() []string {
+	var out []string
+	for _, r := range s.routes() {
+		out = append(out, r.pattern)
+	}
+	return out
+}
+
+// routes is the whole API in one list. The paths and field names are those
+// of the original system, kept so that its clients work unchanged.
+func (s *Server) routes() []route {
+	return []route{
+		{"POST /auth/signup", false, s.handleSignup},
+		{"POST /auth/login", false, s.handleLogin},
+		{"POST /auth/refresh", false, s.handleRefresh},
+		{"POST /auth/logout", false, s.handleLogout},
+
+		{"POST /user", true, s.handleCreateProfile},
+		{"GET /user/me", true, s.handleMe},
+
+		{"POST /workspace", true, s.handleCreateWorkspace},
+		{"GET /workspace/{workspace_id}", true, s.handleGetWorkspace},
+		{"DELETE /workspace/{workspace_id}", true, s.handleDeleteWorkspace},
+		{"GET /workspaces/{user_email}", true, s.handleListWorkspaces},
+		{"PATCH /workspace", true, s.handleInviteToWorkspace},
+		{"PATCH /workspace/out", true, s.handleLeaveWorkspace},
+
+		{"POST /channel", true, s.handleCreateChannel},
+		{"GET /channel/{workspace_id}/{channel_id}", true, s.handleGetChannel},
+		{"DELETE /channel/{workspace_id}/{channel_id}", true, s.handleDeleteChannel},
+		{"GET /channels/{workspace_id}/{user_email}", true, s.handleListChannels},
+		{"PATCH /channel", true, s.handleJoinChannel},
+		{"PATCH /channel/out", true, s.handleLeaveChannel},
+
+		{"GET /messages/{workspace_id}/{channel_id}", true, s.handleChannelHistory},
+		{"POST /messages/{workspace_id}/{channel_id}", true, s.handlePostChannelMessage},
+		{"GET /dm/{sender}/{receiver}", true, s.handleDirectHistory},
+		{"POST /dm/{sender}/{receiver}", true, s.handlePostDirectMessage},
+
+		{"GET /ws", false, s.handleWebSocket},
+
+		{"GET /healthz", false, s.handleHealthz},
+		{"GET /readyz", false, s.handleReadyz},
+		{"GET /openapi.json", false, s.handleOpenAPI},
+		{"GET /metrics", false, s.metrics.handler().ServeHTTP},
+	}
+}
+
+// handleHealthz answers while the process is alive.
+func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// handleReadyz answers 200 while the store is reachable, 503 otherwise.
+func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Service.Store.Ping(ctx); err != nil {
+		s.Logger.ErrorContext(ctx, "readiness check failed", "err", err)
+		writeJSON(w, r, http.StatusServiceUnavailable, map[string]string{"status": "store unreachable"})
+		return
+	}
+	writeJSON(w, r, http.StatusOK, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,139 @@
+package parley
+
+import "context"
+
+// Store is everything Parley keeps. The sqlite, postgres and dynamodb
+// packages implement it, and package storetest holds the behaviour they must
+// share: if two stores behave differently, one of them has a bug.
+//
+// A store keeps data and its integrity (unique names, cascades, atomic
+// sequence numbers); it knows no permissions and no validation, which the
+// service applies before calling it. Every method is safe for concurrent
+// use. Absence is reported as an [Error] with code ENOTFOUND, never as a nil
+// result, and a unique clash as ECONFLICT.
+//
+// The methods are shaped so that a key-value store can implement them: no
+// method needs a join across tables or a transaction that spans calls.
+type Store interface {
+	UserStore
+	TokenStore
+	WorkspaceStore
+	ChannelStore
+	MessageStore
+
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store. Calls after Close fail.
+	Close() error
+}
+
+// UserStore keeps accounts.
+type UserStore interface {
+	// CreateUser stores u, with an empty or hashed password. It returns
+	// ECONFLICT if u.Email or u.ID is taken. Emails are stored as given;
+	// the service lowercases them first.
+	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// User returns the user with the given ID, or ENOTFOUND.
+	User(ctx context.Context, id string) (*User, error)
+	// UserByEmail returns the user with the given email, or ENOTFOUND.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// Users returns the users with the given IDs, in no particular order,
+	// leaving out those that do not exist.
+	Users(ctx context.Context, ids []string) ([]*User, error)
+	// Credentials returns the password hash of the user with the given
+	// email, or ENOTFOUND.
+	Credentials(ctx context.Context, email string) (*Credentials, error)
+}
+
+// TokenStore keeps refresh tokens and the secrets that sign access tokens.
+type TokenStore interface {
+	// CreateRefreshToken stores t.
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	// ConsumeRefreshToken removes the token with the given hash and returns
+	// it, atomically: of two concurrent calls with the same hash, one gets
+	// the token and the other ENOTFOUND. An expired token is removed too
+	// and reported as ENOTFOUND.
+	ConsumeRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// Secret returns the secret stored under name. If there is none, it
+	// stores the value that generate returns and returns it. Of concurrent
+	// callers, on any node, all get the same value.
+	Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error)
+}
+
+// WorkspaceStore keeps workspaces and their members.
+type WorkspaceStore interface {
+	// CreateWorkspace stores ws with its admin as the only member, and its
+	// general channel with the admin in it, all or nothing.
+	CreateWorkspace(ctx context.Context, ws *Workspace, general *Channel) error
+	// Workspace returns the workspace with the given ID (without Users or
+	// Channels), or ENOTFOUND.
+	Workspace(ctx context.Context, id string) (*Workspace, error)
+	// DeleteWorkspace removes the workspace with its channels, memberships
+	// and messages. It returns ENOTFOUND if there is no such workspace.
+	DeleteWorkspace(ctx context.Context, id string) error
+	// WorkspaceMemberIDs returns the IDs of the workspace's members, in the
+	// order they joined.
+	WorkspaceMemberIDs(ctx context.Context, workspaceID string) ([]string, error)
+	// IsWorkspaceMember reports whether the user is a member.
+	IsWorkspaceMember(ctx context.Context, workspaceID, userID string) (bool, error)
+	// WorkspacesOfUser lists the workspaces the user is a member of, oldest
+	// first, with their member counts.
+	WorkspacesOfUser(ctx context.Context, userID string) ([]*WorkspaceSummary, error)
+	// AddWorkspaceMember makes the user a member of the workspace and of
+	// the channel generalID in it, all or nothing. It reports false if the
+	// user was a member already, and changes nothing then.
+	AddWorkspaceMember(ctx context.Context, workspaceID, userID, generalID string) (bool, error)
+	// RemoveWorkspaceMember removes the user from the workspace and from
+	// every channel in it, all or nothing. It reports false if the user was
+	// not a member.
+	RemoveWorkspaceMember(ctx context.Context, workspaceID, userID string) (bool, error)
+	// SharesWorkspace reports whether two users are members of at least
+	// one common workspace.
+	SharesWorkspace(ctx context.Context, userA, userB string) (bool, error)
+}
+
+// ChannelStore keeps channels and their members.
+type ChannelStore interface {
+	// CreateChannel stores ch with its creator as the only member. It
+	// returns ECONFLICT if the workspace has a channel of that name.
+	CreateChannel(ctx context.Context, ch *Channel) error
+	// Channel returns the channel with the given ID (without Users), or
+	// ENOTFOUND.
+	Channel(ctx context.Context, id string) (*Channel, error)
+	// Channels lists the workspace's channels, oldest first.
+	Channels(ctx context.Context, workspaceID string) ([]*Channel, error)
+	// ChannelIDsOfUser lists the IDs of the channels of the workspace that
+	// the user is a member of.
+	ChannelIDsOfUser(ctx context.Context, workspaceID, userID string) ([]string, error)
+	// DeleteChannel removes the channel with its members and messages. It
+	// returns ENOTFOUND if there is no such channel.
+	DeleteChannel(ctx context.Context, id string) error
+	// ChannelMemberIDs returns the IDs of the channel's members, in the
+	// order they joined.
+	ChannelMemberIDs(ctx context.Context, channelID string) ([]string, error)
+	// IsChannelMember reports whether the user is a member of the channel.
+	IsChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	// AddChannelMember adds the user to the channel. It reports false if
+	// the user was a member already.
+	AddChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	// RemoveChannelMember removes the user from the channel. It reports
+	// false if the user was not a member.
+	RemoveChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+}
+
+// MessageStore keeps the history of every conversation.
+type MessageStore interface {
+	// AppendMessage stores m at the end of its conversation: it sets m.Seq
+	// to one more than the conversation's highest so far, starting at 1,
+	// and returns m. Seq numbers are never reused, even after a delete.
+	// The message is durable when AppendMessage returns.
+	//
+	// If m.ClientMsgID is set and the same sender already stored a message
+	// with it in the same conversation, nothing is stored and the earlier
+	// message is returned with created false.
+	AppendMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
+	// Messages returns a page of the conversation's history as f selects,
+	// in ascending Seq, and whether more lies beyond in the direction
+	// asked. f.Limit is at least 1.
+	Messages(ctx context.Context, conversationID string, f MessageFilter) (*MessagePage, error)
+}
