@@ -14,6 +14,7 @@ const (
 // Event is a change addressed to the users who may see it. Its Frame is the
 // whole WebSocket frame, encoded once by [NewEvent] and written unchanged to
 // every receiving connection, on this node or, through a broker, on others.
+// Frame is shared by all of them and must never be modified.
 type Event struct {
 	Type    string   `json:"type"`
 	UserIDs []string `json:"user_ids"`

@@ -1,6 +1,7 @@
 // Command parley runs the Parley chat server and its tools.
 //
 //	parley serve [flags]   run the server
+//	parley chat [flags]    a minimal terminal chat client
 //	parley version         print the version
 //
 // Wiring happens here and nowhere else: this is the only package that sees
@@ -53,6 +54,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "chat":
+		if err := runChat(ctx, args[1:], getenv, os.Stdin, stdout, stderr); errors.Is(err, flag.ErrHelp) {
+			return 0
+		} else if err != nil {
+			fmt.Fprintf(stderr, "parley: %s\n", err)
+			return 1
+		}
+		return 0
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "parley %s\n", parley.Version)
 		return 0
@@ -66,5 +75,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 const usage = `Usage:
   parley serve [flags]   run the server (parley serve -h lists the flags)
+  parley chat [flags]    a minimal terminal chat client (parley chat -h)
   parley version         print the version
 `
