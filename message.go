@@ -45,6 +45,7 @@ type MessagePage struct {
 
 // DMConversationID returns the conversation ID of the direct conversation
 // between two users. It is the same whichever of the two is named first.
+// User IDs never contain ':', so two pairs never share an ID.
 func DMConversationID(userA, userB string) string {
 	if userB < userA {
 		userA, userB = userB, userA

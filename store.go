@@ -9,8 +9,11 @@ import "context"
 // A store keeps data and its integrity (unique names, cascades, atomic
 // sequence numbers); it knows no permissions and no validation, which the
 // service applies before calling it. Every method is safe for concurrent
-// use. Absence is reported as an [Error] with code ENOTFOUND, never as a nil
-// result, and a unique clash as ECONFLICT.
+// use. A getter of one item reports absence as an [Error] with code
+// ENOTFOUND, never as a nil result; a list of an unknown parent is empty. A
+// unique clash is ECONFLICT; a reference to a missing user, workspace or
+// channel is ENOTFOUND. The service sets every ID and CreatedAt; the store
+// keeps them as given.
 //
 // The methods are shaped so that a key-value store can implement them: no
 // method needs a join across tables or a transaction that spans calls.
@@ -126,7 +129,8 @@ type MessageStore interface {
 	// AppendMessage stores m at the end of its conversation: it sets m.Seq
 	// to one more than the conversation's highest so far, starting at 1,
 	// and returns m. Seq numbers are never reused, even after a delete.
-	// The message is durable when AppendMessage returns.
+	// The message is durable when AppendMessage returns. Appending to a
+	// channel that does not exist (or no longer does) is ENOTFOUND.
 	//
 	// If m.ClientMsgID is set and the same sender already stored a message
 	// with it in the same conversation, nothing is stored and the earlier

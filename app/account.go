@@ -30,7 +30,7 @@ func (s *Service) Signup(ctx context.Context, email, password, nickname string) 
 	}
 	nickname = strings.TrimSpace(nickname)
 	if nickname == "" {
-		nickname, _, _ = strings.Cut(email, "@")
+		nickname = defaultNickname(email)
 	} else if nickname, err = normalizeText("nickname", nickname, MaxNicknameLen); err != nil {
 		return nil, err
 	}
@@ -102,10 +102,13 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	return s.newSession(ctx, u)
 }
 
-// Logout makes a refresh token stop working. Logging out with a token that
-// already stopped working is not an error, so that a retried logout succeeds.
+// Logout makes a refresh token stop working. The caller must be signed in.
+// Logging out with a token that already stopped working is not an error, so
+// that a retried logout succeeds.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
-	if refreshToken == "" {
+	if _, err := caller(ctx); err != nil {
+		return err
+	} else if refreshToken == "" {
 		return parley.Errorf(parley.EINVALID, "refresh_token is required")
 	}
 	_, err := s.Store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
@@ -154,7 +157,7 @@ func (s *Service) EnsureProfile(ctx context.Context, nickname string) (*parley.U
 
 	created := &parley.User{ID: u.ID, Email: u.Email, Nickname: strings.TrimSpace(nickname), CreatedAt: s.now()}
 	if created.Nickname == "" {
-		created.Nickname, _, _ = strings.Cut(u.Email, "@")
+		created.Nickname = defaultNickname(u.Email)
 	}
 	if err := s.Store.CreateUser(ctx, created, ""); err != nil {
 		return nil, false, err
@@ -186,6 +189,16 @@ func (s *Service) newSession(ctx context.Context, u *parley.User) (*Session, err
 		return nil, err
 	}
 	return &Session{User: u, AccessToken: access, RefreshToken: refresh, ExpiresIn: int(ttl.Seconds())}, nil
+}
+
+// defaultNickname is the nickname of a user who gave none: the part of the
+// email before the @, cut to the nickname limit.
+func defaultNickname(email string) string {
+	local, _, _ := strings.Cut(email, "@")
+	if r := []rune(local); len(r) > MaxNicknameLen {
+		local = string(r[:MaxNicknameLen])
+	}
+	return local
 }
 
 // checkPassword applies the password rules to a new password.

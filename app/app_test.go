@@ -127,7 +127,8 @@ func TestAccounts(t *testing.T) {
 		_, err = svc.Refresh(ctx, sess.RefreshToken)
 		wantCode(t, err, parley.EUNAUTHORIZED)
 
-		if err := svc.Logout(ctx, next.RefreshToken); err != nil {
+		wantCode(t, svc.Logout(ctx, next.RefreshToken), parley.EUNAUTHORIZED)
+		if err := svc.Logout(parley.NewContextWithUser(ctx, next.User), next.RefreshToken); err != nil {
 			t.Fatal(err)
 		}
 		_, err = svc.Refresh(ctx, next.RefreshToken)
@@ -193,7 +194,9 @@ func TestWorkspaceRules(t *testing.T) {
 
 	t.Run("ErrListOthersWorkspaces", func(t *testing.T) {
 		_, err := svc.WorkspacesOf(bobCtx, "ann@example.com")
-		wantCode(t, err, parley.EFORBIDDEN)
+		wantCode(t, err, parley.ENOTFOUND)
+		_, err = svc.WorkspacesOf(bobCtx, "nobody@example.com")
+		wantCode(t, err, parley.ENOTFOUND)
 		list, err := svc.WorkspacesOf(bobCtx, "bob@example.com")
 		if err != nil {
 			t.Fatal(err)
@@ -432,7 +435,7 @@ func TestMessageRules(t *testing.T) {
 			t.Fatalf("history=%+v", page.Messages)
 		}
 		_, err = svc.DirectHistory(carlCtx, "ann@example.com", "bob@example.com", app.PageRequest{})
-		wantCode(t, err, parley.EFORBIDDEN)
+		wantCode(t, err, parley.ENOTFOUND)
 	})
 
 	t.Run("Paging", func(t *testing.T) {

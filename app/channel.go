@@ -77,7 +77,7 @@ func (s *Service) DeleteChannel(ctx context.Context, workspaceID, channelID stri
 // ChannelsOf lists the channels of a workspace that the user with the given
 // email is in. The email must be the caller's own.
 func (s *Service) ChannelsOf(ctx context.Context, workspaceID, email string) ([]*parley.Channel, error) {
-	u, err := callerNamed(ctx, email)
+	u, err := callerNamed(ctx, email, notYours())
 	if err != nil {
 		return nil, err
 	}

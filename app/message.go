@@ -88,7 +88,8 @@ func (s *Service) ChannelHistory(ctx context.Context, workspaceID, channelID str
 // caller, to receiver, and pushes it to both. The two must share a
 // workspace; a receiver the caller shares none with is reported as not found.
 func (s *Service) PostDirectMessage(ctx context.Context, sender, receiver string, d Draft) (*parley.Message, error) {
-	if _, err := callerNamed(ctx, sender); err != nil {
+	spoof := parley.Errorf(parley.EFORBIDDEN, "the sender must be you")
+	if _, err := callerNamed(ctx, sender, spoof); err != nil {
 		return nil, err
 	}
 	return s.SendDirectMessage(ctx, receiver, d)
@@ -154,7 +155,7 @@ func (s *Service) DirectHistory(ctx context.Context, userA, userB string, p Page
 	other := b
 	if a != u.Email {
 		if b != u.Email {
-			return nil, parley.Errorf(parley.EFORBIDDEN, "you may read only your own direct messages")
+			return nil, notYours()
 		}
 		other = a
 	}

@@ -8,9 +8,8 @@ import (
 )
 
 // callerNamed returns the caller if email, as given in a path, is the
-// caller's own, and EFORBIDDEN otherwise. The answer does not depend on
-// whether another user has that email, so nothing leaks.
-func callerNamed(ctx context.Context, email string) (*parley.User, error) {
+// caller's own, and the refusal otherwise.
+func callerNamed(ctx context.Context, email string, refusal *parley.Error) (*parley.User, error) {
 	u, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -19,9 +18,16 @@ func callerNamed(ctx context.Context, email string) (*parley.User, error) {
 	if err != nil {
 		return nil, err
 	} else if email != u.Email {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "you may act only as yourself")
+		return nil, refusal
 	}
 	return u, nil
+}
+
+// notYours refuses to show what belongs to another user. It is a 404, as
+// for anything the caller may not see, and the same whether or not the other
+// user exists.
+func notYours() *parley.Error {
+	return parley.Errorf(parley.ENOTFOUND, "not found")
 }
 
 // userByEmail returns the user with the given email, or ENOTFOUND.

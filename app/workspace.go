@@ -78,7 +78,7 @@ func (s *Service) DeleteWorkspace(ctx context.Context, workspaceID string) error
 // WorkspacesOf lists the workspaces of the user with the given email, which
 // must be the caller's own: nobody lists another user's workspaces.
 func (s *Service) WorkspacesOf(ctx context.Context, email string) ([]*parley.WorkspaceSummary, error) {
-	u, err := callerNamed(ctx, email)
+	u, err := callerNamed(ctx, email, notYours())
 	if err != nil {
 		return nil, err
 	}

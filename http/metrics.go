@@ -23,6 +23,7 @@ type HubStats interface {
 // so that two servers in one test process do not clash.
 type metrics struct {
 	registry *prometheus.Registry
+	http     http.Handler
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
@@ -73,6 +74,7 @@ func newMetrics(svc *app.Service, hub parley.Hub) *metrics {
 			}, stat(2)),
 		)
 	}
+	m.http = promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
 	return m
 }
 
@@ -84,5 +86,5 @@ func (m *metrics) observe(route string, status int, d time.Duration) {
 
 // handler serves the metrics in Prometheus' text format.
 func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{})
+	return m.http
 }

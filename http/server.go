@@ -100,6 +100,8 @@ func (s *Server) Handler() http.Handler {
 	if s.metrics == nil {
 		s.metrics = newMetrics(s.Service, s.Hub)
 	}
+	// An unknown path, or a known path with another method, answers 404
+	// not_found in the API's error shape rather than net/http's plain text.
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
 		var h http.Handler = r.handler
@@ -139,7 +141,7 @@ func (s *Server) routes() []route {
 		{"POST /auth/signup", false, s.handleSignup},
 		{"POST /auth/login", false, s.handleLogin},
 		{"POST /auth/refresh", false, s.handleRefresh},
-		{"POST /auth/logout", false, s.handleLogout},
+		{"POST /auth/logout", true, s.handleLogout},
 
 		{"POST /user", true, s.handleCreateProfile},
 		{"GET /user/me", true, s.handleMe},
@@ -168,8 +170,13 @@ func (s *Server) routes() []route {
 		{"GET /healthz", false, s.handleHealthz},
 		{"GET /readyz", false, s.handleReadyz},
 		{"GET /openapi.json", false, s.handleOpenAPI},
-		{"GET /metrics", false, s.metrics.handler().ServeHTTP},
+		{"GET /metrics", false, s.handleMetrics},
 	}
+}
+
+// handleMetrics handles GET /metrics.
+func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	s.metrics.handler().ServeHTTP(w, r)
 }
 
 // handleHealthz answers while the process is alive.

@@ -75,6 +75,9 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		Error(w, r, err)
 		return
+	} else if !websocket.IsWebSocketUpgrade(r) {
+		Error(w, r, parley.Errorf(parley.EINVALID, "this endpoint speaks WebSocket only"))
+		return
 	}
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {

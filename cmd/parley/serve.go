@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -128,6 +129,15 @@ func parseLevel(s string) (slog.Level, error) {
 	return l, nil
 }
 
+// redact hides the password of a URL setting, such as a database URL, for
+// the log.
+func redact(setting string) string {
+	if u, err := url.Parse(setting); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return setting
+}
+
 // Run opens the store, the hub, the service and the server, and returns
 // once the server is listening.
 func (m *Main) Run(ctx context.Context) error {
@@ -135,7 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(m.LogOutput, &slog.HandlerOptions{Level: level}))
 	}
-	m.Logger.Info("starting", "version", parley.Version, "addr", m.Config.Addr, "db", m.Config.DB,
+	m.Logger.Info("starting", "version", parley.Version, "addr", m.Config.Addr, "db", redact(m.Config.DB),
 		"log_level", m.Config.LogLevel)
 
 	store, err := sqlite.Open(m.Config.DB)

@@ -1,0 +1,258 @@
+// Package sqlite implements [parley.Store] on an embedded SQLite database,
+// the store of a single-node deployment.
+//
+// It uses modernc.org/sqlite, a translation of SQLite to Go, so the binary
+// needs no C toolchain. A [Store] holds one connection that writes and a pool
+// of connections that read, and it batches concurrent message appends into
+// one transaction (see [Store.AppendMessage]).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	modernc "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/parleychat/parley"
+)
+
+// ErrClosed is returned by [Store.AppendMessage] after [Store.Close].
+var ErrClosed = errors.New("sqlite: store is closed")
+
+var _ parley.Store = (*Store)(nil)
+
+// Store is a [parley.Store] on a SQLite file. Create it with [Open]; its
+// methods are safe for concurrent use.
+type Store struct {
+	// Now returns the current time. It decides whether a refresh token has
+	// expired, and tests replace it to move the clock. Open sets it to
+	// time.Now; set it before the store is used.
+	Now func() time.Time
+
+	// SQLite lets one connection write at a time, and a writer that had to
+	// wait for another would only spin in the busy handler. So every write
+	// goes through db, a pool of exactly one connection, and reads go
+	// through rdb, which in WAL mode never waits for the writer.
+	db  *sql.DB
+	rdb *sql.DB
+
+	// appends carries AppendMessage calls to the committer goroutine. It is
+	// unbuffered: a call that has been handed over is always answered,
+	// because the committer only stops taking calls when closing is closed.
+	appends     chan *appendRequest
+	appendStmts *appendStatements
+	closing     chan struct{}
+	done        chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// busyTimeout is how long a connection waits for a lock held by another
+// connection before it fails with SQLITE_BUSY. Within one Store only the
+// readers of an in-memory database ever wait; the wait matters when two
+// processes (or two Store values) share a file.
+const busyTimeout = 5 * time.Second
+
+// memoryCount numbers the in-memory databases of this process, so that each
+// Open(":memory:") gets a database of its own.
+var memoryCount atomic.Int64
+
+// Open opens the SQLite database at path, creating the file if needed, and
+// brings its schema up to date. Running Open again on the same file changes
+// nothing.
+//
+// The path ":memory:" opens a fresh database that lives in memory until
+// Close; tests use it. Its connections share one database through SQLite's
+// memdb VFS, which has no write-ahead log, so a writer briefly blocks the
+// readers there; otherwise it behaves as a file does.
+func Open(path string) (*Store, error) {
+	writeDSN, readDSN, err := dataSourceNames(path)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &Store{
+		Now:     time.Now,
+		appends: make(chan *appendRequest),
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+
+	// The writer's connection is never closed while the store is open: an
+	// in-memory database would vanish with it, and reopening a file costs
+	// more than keeping it.
+	if s.db, err = sql.Open("sqlite", writeDSN); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	s.db.SetMaxOpenConns(1)
+	s.db.SetMaxIdleConns(1)
+	s.db.SetConnMaxLifetime(0)
+	s.db.SetConnMaxIdleTime(0)
+
+	if err := s.setUp(context.Background()); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+	if s.appendStmts, err = prepareAppend(context.Background(), s.db); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
+
+	// Readers are opened after the migrations so that none of them sees a
+	// half-made schema.
+	if s.rdb, err = sql.Open("sqlite", readDSN); err != nil {
+		s.appendStmts.Close()
+		s.db.Close()
+		return nil, fmt.Errorf("sqlite: open readers: %w", err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	s.rdb.SetMaxOpenConns(readers)
+	s.rdb.SetMaxIdleConns(readers)
+
+	go s.commitLoop()
+	return s, nil
+}
+
+// dataSourceNames returns the driver's names for the writer and the readers
+// of the database at path, with the settings every connection needs.
+//
+//   - WAL (set once by setUp, since the file remembers it) lets readers
+//     read while the writer writes, and turns each commit into an append to
+//     one file.
+//   - synchronous=FULL makes every commit wait for fsync of the log. In WAL
+//     mode the default, NORMAL, survives a crash of the process but may lose
+//     the last commits on power loss; a message is acknowledged only after
+//     it commits, so it must survive both. Group commit pays for the fsync
+//     once per batch, not once per message.
+//   - foreign_keys=ON, because SQLite leaves them off by default and the
+//     cascades of DeleteWorkspace and DeleteChannel are foreign keys.
+//   - busy_timeout makes a connection wait for a lock instead of failing at
+//     once (see busyTimeout).
+//   - _txlock=immediate makes the writer's transactions take the write lock
+//     when they begin. A transaction that reads first and then tries to
+//     write can fail with SQLITE_BUSY, with no wait, if another process
+//     wrote in between.
+//   - query_only=ON on readers turns a write on the wrong pool into an error.
+func dataSourceNames(path string) (write, read string, err error) {
+	if path == "" {
+		return "", "", fmt.Errorf("sqlite: empty path")
+	} else if strings.ContainsAny(path, "?#") {
+		return "", "", fmt.Errorf("sqlite: path %q contains '?' or '#'", path)
+	}
+
+	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(ON)",
+		busyTimeout.Milliseconds())
+	write = common + "&_pragma=synchronous(FULL)&_txlock=immediate"
+	read = common + "&_pragma=query_only(ON)"
+
+	// A name that starts with "/" in the memdb VFS is shared by all the
+	// connections of the process, which is what a pool needs; ":memory:"
+	// would give each connection a database of its own.
+	if path == ":memory:" {
+		path = fmt.Sprintf("file:/parley-%d?vfs=memdb&", memoryCount.Add(1))
+	} else {
+		path += "?"
+	}
+	return path + write, path + read, nil
+}
+
+// setUp switches the database to WAL and migrates it.
+//
+// On a new file that another process is setting up at the same moment,
+// either step can fail with SQLITE_BUSY at once: SQLite does not call the
+// busy handler where waiting could deadlock, and switching the journal mode
+// is such a place. Both steps are safe to repeat, so they are retried for as
+// long as busy_timeout would have waited.
+func (s *Store) setUp(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		_, err := s.db.ExecContext(ctx, "PRAGMA journal_mode = WAL")
+		if err == nil {
+			err = s.migrate(ctx)
+		}
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Ping reports whether both the writer and the readers can reach the
+// database.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	} else if err := s.rdb.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping readers: %w", err)
+	}
+	return nil
+}
+
+// Close stops the committer, after the appends it has taken are committed,
+// and closes the database. Calls made after Close fail; calling Close again
+// does nothing and returns the first call's result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.done
+
+		// SQLite asks long-lived connections to run optimize before they
+		// close; it refreshes the statistics the query planner uses and is
+		// usually a no-op.
+		_, err := s.db.Exec("PRAGMA optimize")
+		s.closeErr = errors.Join(err, s.appendStmts.Close(), s.rdb.Close(), s.db.Close())
+		if s.closeErr != nil {
+			s.closeErr = fmt.Errorf("sqlite: close: %w", s.closeErr)
+		}
+	})
+	return s.closeErr
+}
+
+// isUnique reports whether err is a violation of a unique index or primary
+// key.
+func isUnique(err error) bool {
+	var e *modernc.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE ||
+		e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isBusy reports whether err is SQLITE_BUSY: another connection holds the
+// lock that was needed.
+func isBusy(err error) bool {
+	var e *modernc.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// isForeignKey reports whether err is a violation of a foreign key: a row
+// points at a row that does not exist.
+func isForeignKey(err error) bool {
+	var e *modernc.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// millis returns t as Unix milliseconds, the way times are stored.
+func millis(t time.Time) int64 {
+	return t.UnixMilli()
+}
+
+// timeOf returns the stored Unix milliseconds ms as a [parley.Time].
+func timeOf(ms int64) parley.Time {
+	return parley.NewTime(time.UnixMilli(ms))
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}

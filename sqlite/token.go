@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// CreateRefreshToken stores t. It returns ECONFLICT if a token with the same
+// hash exists and ENOTFOUND if the user does not.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *parley.RefreshToken) error {
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO refresh_tokens (hash, user_id, expires_at) VALUES (?, ?, ?)
+	`, t.Hash, t.UserID, millis(t.ExpiresAt))
+	if isUnique(err) {
+		return parley.Errorf(parley.ECONFLICT, "refresh token already exists")
+	} else if isForeignKey(err) {
+		return parley.Errorf(parley.ENOTFOUND, "user not found")
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create refresh token: %w", err)
+	}
+	return nil
+}
+
+// ConsumeRefreshToken removes the token with the given hash and returns it.
+// It returns ENOTFOUND if there is no such token, or if the token expired by
+// s.Now, in which case it is removed all the same.
+func (s *Store) ConsumeRefreshToken(ctx context.Context, hash string) (*parley.RefreshToken, error) {
+	// One statement both finds and deletes the row, and there is one
+	// writer, so of two calls with the same hash only one sees the row.
+	t := parley.RefreshToken{Hash: hash}
+	var expiresAt int64
+	err := s.db.QueryRowContext(ctx, `
+		DELETE FROM refresh_tokens WHERE hash = ? RETURNING user_id, expires_at
+	`, hash).Scan(&t.UserID, &expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "refresh token not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: consume refresh token: %w", err)
+	}
+
+	t.ExpiresAt = time.UnixMilli(expiresAt).UTC()
+	if !s.Now().Before(t.ExpiresAt) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "refresh token not found")
+	}
+	return &t, nil
+}
+
+// Secret returns the secret stored under name, storing the value of generate
+// first if there is none. Callers in other processes that share the file get
+// the same value.
+func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte, error)) ([]byte, error) {
+	// The secret nearly always exists; look for it without taking the
+	// write lock.
+	var value []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
+	if err == nil {
+		return value, nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: secret: %w", err)
+	}
+
+	generated, err := generate()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: generate secret %q: %w", name, err)
+	}
+
+	// Another caller may have stored its own value since the lookup. The
+	// insert keeps whichever value came first, and reading back in the same
+	// transaction returns that one, to every caller.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: secret: %w", err)
+	}
+	defer tx.Rollback()
+
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING
+	`, name, generated); err != nil {
+		return nil, fmt.Errorf("sqlite: secret: %w", err)
+	}
+	if err := tx.QueryRowContext(ctx, `
+		SELECT value FROM secrets WHERE name = ?
+	`, name).Scan(&value); err != nil {
+		return nil, fmt.Errorf("sqlite: secret: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: secret: %w", err)
+	}
+	return value, nil
+}

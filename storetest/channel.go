@@ -1,0 +1,324 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/parleychat/parley"
+)
+
+var channelCases = []testCase{
+	{"CreateChannel/OK", testCreateChannelOK},
+	{"CreateChannel/ErrConflictName", testCreateChannelErrConflictName},
+	{"CreateChannel/SameNameOtherWorkspace", testCreateChannelSameNameOtherWorkspace},
+	{"CreateChannel/ErrConflictID", testCreateChannelErrConflictID},
+	{"Channel/ErrNotFound", testChannelErrNotFound},
+	{"Channels/OldestFirst", testChannelsOldestFirst},
+	{"Channels/None", testChannelsNone},
+	{"ChannelIDsOfUser/OK", testChannelIDsOfUserOK},
+	{"DeleteChannel/Cascades", testDeleteChannelCascades},
+	{"DeleteChannel/ErrNotFound", testDeleteChannelErrNotFound},
+	{"ChannelMemberIDs/JoinOrder", testChannelMemberIDsJoinOrder},
+	{"IsChannelMember/OK", testIsChannelMemberOK},
+	{"AddChannelMember/OK", testAddChannelMemberOK},
+	{"AddChannelMember/AlreadyMember", testAddChannelMemberAlreadyMember},
+	{"RemoveChannelMember/OK", testRemoveChannelMemberOK},
+	{"RemoveChannelMember/NotMember", testRemoveChannelMemberNotMember},
+}
+
+func testCreateChannelOK(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+
+	for _, private := range []bool{false, true} {
+		ch := NewChannel(ws, ann, NewID("chan"), private)
+		checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
+
+		got, err := s.Channel(t.Context(), ch.ID)
+		checkOK(t, "Channel", err)
+		checkChannel(t, got, ch)
+		if len(got.Users) != 0 {
+			t.Fatalf("Users=%q, want none", got.Users)
+		}
+		ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
+		checkOK(t, "ChannelMemberIDs", err)
+		checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID})
+	}
+}
+
+func testCreateChannelErrConflictName(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	MustCreateChannel(t, s, ws, ann, "random", false)
+
+	for _, name := range []string{"random", parley.GeneralChannelName} {
+		ch := NewChannel(ws, ann, name, true)
+		checkCode(t, s.CreateChannel(t.Context(), ch), parley.ECONFLICT)
+		_, err := s.Channel(t.Context(), ch.ID)
+		checkCode(t, err, parley.ENOTFOUND)
+	}
+}
+
+func testCreateChannelSameNameOtherWorkspace(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	acme, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	other, _ := MustCreateWorkspace(t, s, ann, "Other")
+
+	MustCreateChannel(t, s, acme, ann, "random", false)
+	MustCreateChannel(t, s, other, ann, "random", false)
+}
+
+func testCreateChannelErrConflictID(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	first := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	ch := NewChannel(ws, ann, "other", false)
+	ch.ID = first.ID
+	checkCode(t, s.CreateChannel(t.Context(), ch), parley.ECONFLICT)
+
+	got, err := s.Channel(t.Context(), first.ID)
+	checkOK(t, "Channel", err)
+	checkChannel(t, got, first)
+}
+
+func testChannelErrNotFound(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	MustCreateWorkspace(t, s, ann, "Acme")
+
+	got, err := s.Channel(t.Context(), NewID("ch"))
+	checkCode(t, err, parley.ENOTFOUND)
+	if got != nil {
+		t.Fatalf("Channel=%+v, want nil", got)
+	}
+}
+
+// The list is ordered by the channels' creation times, not by the order they
+// were stored in, and holds only the workspace's own channels.
+func testChannelsOldestFirst(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	other, _ := MustCreateWorkspace(t, s, ann, "Other")
+	newer := mustCreateChannelAt(t, s, ws, ann, "newer", 30)
+	older := mustCreateChannelAt(t, s, ws, ann, "older", 10)
+	mustCreateChannelAt(t, s, other, ann, "elsewhere", 20)
+
+	list, err := s.Channels(t.Context(), ws.ID)
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(list), []string{general.ID, older.ID, newer.ID})
+	for i, want := range []*parley.Channel{general, older, newer} {
+		checkChannel(t, list[i], want)
+	}
+}
+
+func testChannelsNone(t *testing.T, s parley.Store) {
+	list, err := s.Channels(t.Context(), NewID("ws"))
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(list), nil)
+}
+
+func testChannelIDsOfUserOK(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	random := MustCreateChannel(t, s, ws, ann, "random", false)
+	MustAddChannelMember(t, s, random, bob)
+	MustCreateChannel(t, s, ws, ann, "not-bobs", true)
+	other, _ := MustCreateWorkspace(t, s, bob, "Other")
+
+	ids, err := s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "ChannelIDsOfUser", err)
+	checkIDSet(t, "ChannelIDsOfUser", ids, []string{general.ID, random.ID})
+
+	ids, err = s.ChannelIDsOfUser(t.Context(), other.ID, ann.ID)
+	checkOK(t, "ChannelIDsOfUser", err)
+	checkIDs(t, "ChannelIDsOfUser", ids, nil)
+}
+
+// Deleting a channel removes its members and its messages, and nothing of
+// the other channels.
+func testDeleteChannelCascades(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	random := MustCreateChannel(t, s, ws, ann, "random", false)
+	MustAddChannelMember(t, s, random, bob)
+	MustAppendMessage(t, s, NewChannelMessage(random, ann, "one"))
+	MustAppendMessage(t, s, NewChannelMessage(random, bob, "two"))
+	kept := MustAppendMessage(t, s, NewChannelMessage(general, bob, "kept"))
+
+	checkOK(t, "DeleteChannel", s.DeleteChannel(t.Context(), random.ID))
+
+	_, err := s.Channel(t.Context(), random.ID)
+	checkCode(t, err, parley.ENOTFOUND)
+	ids, err := s.ChannelMemberIDs(t.Context(), random.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, nil)
+	ok, err := s.IsChannelMember(t.Context(), random.ID, bob.ID)
+	checkOK(t, "IsChannelMember", err)
+	checkBool(t, "IsChannelMember", ok, false)
+	ids, err = s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "ChannelIDsOfUser", err)
+	checkIDs(t, "ChannelIDsOfUser", ids, []string{general.ID})
+	list, err := s.Channels(t.Context(), ws.ID)
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(list), []string{general.ID})
+	checkHistory(t, s, random.ID)
+
+	checkHistory(t, s, general.ID, kept)
+	ok, err = s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember", ok, true)
+}
+
+func testDeleteChannelErrNotFound(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	checkCode(t, s.DeleteChannel(t.Context(), NewID("ch")), parley.ENOTFOUND)
+	checkOK(t, "DeleteChannel", s.DeleteChannel(t.Context(), ch.ID))
+	checkCode(t, s.DeleteChannel(t.Context(), ch.ID), parley.ENOTFOUND)
+}
+
+// A member who leaves and comes back joins at the end.
+func testChannelMemberIDsJoinOrder(t *testing.T, s parley.Store) {
+	ann, bob, cat := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob"), MustCreateUser(t, s, "Cat")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+	MustAddChannelMember(t, s, ch, cat)
+	MustAddChannelMember(t, s, ch, bob)
+
+	ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, cat.ID, bob.ID})
+
+	_, err = s.RemoveChannelMember(t.Context(), ch.ID, cat.ID)
+	checkOK(t, "RemoveChannelMember", err)
+	MustAddChannelMember(t, s, ch, cat)
+	ids, err = s.ChannelMemberIDs(t.Context(), ch.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, bob.ID, cat.ID})
+}
+
+func testIsChannelMemberOK(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	for _, tt := range []struct {
+		channelID, userID string
+		want              bool
+	}{
+		{ch.ID, ann.ID, true},
+		{general.ID, ann.ID, true},
+		{ch.ID, bob.ID, false},
+		{NewID("ch"), ann.ID, false},
+	} {
+		ok, err := s.IsChannelMember(t.Context(), tt.channelID, tt.userID)
+		checkOK(t, "IsChannelMember", err)
+		checkBool(t, "IsChannelMember("+tt.channelID+", "+tt.userID+")", ok, tt.want)
+	}
+}
+
+func testAddChannelMemberOK(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", true)
+
+	added, err := s.AddChannelMember(t.Context(), ch.ID, bob.ID)
+	checkOK(t, "AddChannelMember", err)
+	checkBool(t, "AddChannelMember", added, true)
+
+	ok, err := s.IsChannelMember(t.Context(), ch.ID, bob.ID)
+	checkOK(t, "IsChannelMember", err)
+	checkBool(t, "IsChannelMember", ok, true)
+}
+
+func testAddChannelMemberAlreadyMember(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+	MustAddChannelMember(t, s, ch, bob)
+
+	for _, u := range []*parley.User{ann, bob} {
+		added, err := s.AddChannelMember(t.Context(), ch.ID, u.ID)
+		checkOK(t, "AddChannelMember", err)
+		checkBool(t, "AddChannelMember("+u.Nickname+")", added, false)
+	}
+	ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, bob.ID})
+}
+
+func testRemoveChannelMemberOK(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+	MustAddChannelMember(t, s, ch, bob)
+
+	removed, err := s.RemoveChannelMember(t.Context(), ch.ID, bob.ID)
+	checkOK(t, "RemoveChannelMember", err)
+	checkBool(t, "RemoveChannelMember", removed, true)
+
+	ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID})
+
+	// Leaving a channel is not leaving the workspace.
+	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember", ok, true)
+}
+
+func testRemoveChannelMemberNotMember(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	removed, err := s.RemoveChannelMember(t.Context(), ch.ID, bob.ID)
+	checkOK(t, "RemoveChannelMember", err)
+	checkBool(t, "RemoveChannelMember", removed, false)
+	removed, err = s.RemoveChannelMember(t.Context(), NewID("ch"), ann.ID)
+	checkOK(t, "RemoveChannelMember", err)
+	checkBool(t, "RemoveChannelMember", removed, false)
+}
+
+// mustCreateChannelAt stores a public channel created at baseTime moved by
+// the given minutes.
+func mustCreateChannelAt(t testing.TB, s parley.Store, ws *parley.Workspace, creator *parley.User,
+	name string, minutes int) *parley.Channel {
+	t.Helper()
+	ch := NewChannel(ws, creator, name, false)
+	ch.CreatedAt = minute(minutes)
+	checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
+	return ch
+}
+
+// checkChannel fails t unless got has the stored fields of want.
+func checkChannel(t testing.TB, got, want *parley.Channel) {
+	t.Helper()
+	switch {
+	case got.ID != want.ID:
+		t.Fatalf("ID=%q, want %q", got.ID, want.ID)
+	case got.Name != want.Name:
+		t.Fatalf("Name=%q, want %q", got.Name, want.Name)
+	case got.WorkspaceID != want.WorkspaceID:
+		t.Fatalf("WorkspaceID=%q, want %q", got.WorkspaceID, want.WorkspaceID)
+	case got.IsPrivate != want.IsPrivate:
+		t.Fatalf("IsPrivate=%t, want %t", got.IsPrivate, want.IsPrivate)
+	case got.CreatorID != want.CreatorID:
+		t.Fatalf("CreatorID=%q, want %q", got.CreatorID, want.CreatorID)
+	case !got.CreatedAt.Equal(want.CreatedAt.Time):
+		t.Fatalf("CreatedAt=%v, want %v", got.CreatedAt, want.CreatedAt)
+	}
+}
+
+// channelIDs returns the IDs of list, in order.
+func channelIDs(list []*parley.Channel) []string {
+	var ids []string
+	for _, ch := range list {
+		ids = append(ids, ch.ID)
+	}
+	return ids
+}

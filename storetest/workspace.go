@@ -1,0 +1,410 @@
+package storetest
+
+import (
+	"testing"
+
+	"github.com/parleychat/parley"
+)
+
+var workspaceCases = []testCase{
+	{"CreateWorkspace/OK", testCreateWorkspaceOK},
+	{"CreateWorkspace/ErrConflictID", testCreateWorkspaceErrConflictID},
+	{"CreateWorkspace/AllOrNothing", testCreateWorkspaceAllOrNothing},
+	{"Workspace/ErrNotFound", testWorkspaceErrNotFound},
+	{"DeleteWorkspace/Cascades", testDeleteWorkspaceCascades},
+	{"DeleteWorkspace/ErrNotFound", testDeleteWorkspaceErrNotFound},
+	{"WorkspaceMemberIDs/JoinOrder", testWorkspaceMemberIDsJoinOrder},
+	{"IsWorkspaceMember/OK", testIsWorkspaceMemberOK},
+	{"WorkspacesOfUser/OldestFirstWithCounts", testWorkspacesOfUserOldestFirst},
+	{"WorkspacesOfUser/None", testWorkspacesOfUserNone},
+	{"AddWorkspaceMember/OK", testAddWorkspaceMemberOK},
+	{"AddWorkspaceMember/AlreadyMember", testAddWorkspaceMemberAlreadyMember},
+	{"RemoveWorkspaceMember/LeavesChannels", testRemoveWorkspaceMemberLeavesChannels},
+	{"RemoveWorkspaceMember/NotMember", testRemoveWorkspaceMemberNotMember},
+	{"SharesWorkspace/OK", testSharesWorkspaceOK},
+}
+
+func testCreateWorkspaceOK(t *testing.T, s parley.Store) {
+	admin := MustCreateUser(t, s, "Ann")
+	ws, general := NewWorkspace(admin, "Acme")
+	checkOK(t, "CreateWorkspace", s.CreateWorkspace(t.Context(), ws, general))
+
+	got, err := s.Workspace(t.Context(), ws.ID)
+	checkOK(t, "Workspace", err)
+	checkWorkspace(t, got, ws)
+	if len(got.Users) != 0 || len(got.Channels) != 0 {
+		t.Fatalf("Workspace has Users=%q Channels=%v, want neither", got.Users, got.Channels)
+	}
+
+	// The admin is the only member, of the workspace and of its general
+	// channel, which is the workspace's only channel.
+	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, []string{admin.ID})
+
+	ch, err := s.Channel(t.Context(), general.ID)
+	checkOK(t, "Channel", err)
+	checkChannel(t, ch, general)
+	ids, err = s.ChannelMemberIDs(t.Context(), general.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{admin.ID})
+
+	channels, err := s.Channels(t.Context(), ws.ID)
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(channels), []string{general.ID})
+}
+
+func testCreateWorkspaceErrConflictID(t *testing.T, s parley.Store) {
+	admin := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, admin, "Acme")
+
+	again, general := NewWorkspace(admin, "Again")
+	again.ID = ws.ID
+	checkCode(t, s.CreateWorkspace(t.Context(), again, general), parley.ECONFLICT)
+
+	// All or nothing: the refused workspace's channel is not stored, and
+	// the first workspace is unchanged.
+	_, err := s.Channel(t.Context(), general.ID)
+	checkCode(t, err, parley.ENOTFOUND)
+	got, err := s.Workspace(t.Context(), ws.ID)
+	checkOK(t, "Workspace", err)
+	checkWorkspace(t, got, ws)
+}
+
+// A general channel whose ID is taken fails the whole creation, the
+// workspace and its membership included.
+func testCreateWorkspaceAllOrNothing(t *testing.T, s parley.Store) {
+	admin := MustCreateUser(t, s, "Ann")
+	_, taken := MustCreateWorkspace(t, s, admin, "Acme")
+
+	ws, general := NewWorkspace(admin, "Second")
+	general.ID = taken.ID
+	checkCode(t, s.CreateWorkspace(t.Context(), ws, general), parley.ECONFLICT)
+
+	_, err := s.Workspace(t.Context(), ws.ID)
+	checkCode(t, err, parley.ENOTFOUND)
+	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, admin.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember", ok, false)
+	list, err := s.WorkspacesOfUser(t.Context(), admin.ID)
+	checkOK(t, "WorkspacesOfUser", err)
+	if len(list) != 1 {
+		t.Fatalf("len(WorkspacesOfUser)=%d, want 1", len(list))
+	}
+}
+
+func testWorkspaceErrNotFound(t *testing.T, s parley.Store) {
+	admin := MustCreateUser(t, s, "Ann")
+	MustCreateWorkspace(t, s, admin, "Acme")
+
+	got, err := s.Workspace(t.Context(), NewID("ws"))
+	checkCode(t, err, parley.ENOTFOUND)
+	if got != nil {
+		t.Fatalf("Workspace=%+v, want nil", got)
+	}
+}
+
+// Deleting a workspace removes its channels, every membership in it and in
+// them, and their messages. Direct messages between its members, and other
+// workspaces, stay.
+func testDeleteWorkspaceCascades(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	random := MustCreateChannel(t, s, ws, ann, "random", true)
+	MustAddChannelMember(t, s, random, bob)
+	MustAppendMessage(t, s, NewChannelMessage(general, ann, "hello"))
+	MustAppendMessage(t, s, NewChannelMessage(random, bob, "psst"))
+	dm := MustAppendMessage(t, s, NewDirectMessage(ann, bob, "direct"))
+	other, otherGeneral := MustCreateWorkspace(t, s, ann, "Other")
+	kept := MustAppendMessage(t, s, NewChannelMessage(otherGeneral, ann, "elsewhere"))
+
+	checkOK(t, "DeleteWorkspace", s.DeleteWorkspace(t.Context(), ws.ID))
+
+	_, err := s.Workspace(t.Context(), ws.ID)
+	checkCode(t, err, parley.ENOTFOUND)
+	for _, ch := range []*parley.Channel{general, random} {
+		_, err := s.Channel(t.Context(), ch.ID)
+		checkCode(t, err, parley.ENOTFOUND)
+		ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
+		checkOK(t, "ChannelMemberIDs", err)
+		checkIDs(t, "ChannelMemberIDs", ids, nil)
+		ok, err := s.IsChannelMember(t.Context(), ch.ID, bob.ID)
+		checkOK(t, "IsChannelMember", err)
+		checkBool(t, "IsChannelMember", ok, false)
+		checkHistory(t, s, ch.ID)
+	}
+
+	channels, err := s.Channels(t.Context(), ws.ID)
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(channels), nil)
+	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, nil)
+	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, ann.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember", ok, false)
+	ids, err = s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "ChannelIDsOfUser", err)
+	checkIDs(t, "ChannelIDsOfUser", ids, nil)
+	ok, err = s.SharesWorkspace(t.Context(), ann.ID, bob.ID)
+	checkOK(t, "SharesWorkspace", err)
+	checkBool(t, "SharesWorkspace", ok, false)
+
+	list, err := s.WorkspacesOfUser(t.Context(), ann.ID)
+	checkOK(t, "WorkspacesOfUser", err)
+	checkIDs(t, "WorkspacesOfUser", summaryIDs(list), []string{other.ID})
+	list, err = s.WorkspacesOfUser(t.Context(), bob.ID)
+	checkOK(t, "WorkspacesOfUser", err)
+	checkIDs(t, "WorkspacesOfUser", summaryIDs(list), nil)
+
+	checkHistory(t, s, dm.ConversationID, dm)
+	checkHistory(t, s, otherGeneral.ID, kept)
+}
+
+func testDeleteWorkspaceErrNotFound(t *testing.T, s parley.Store) {
+	admin := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, admin, "Acme")
+
+	checkCode(t, s.DeleteWorkspace(t.Context(), NewID("ws")), parley.ENOTFOUND)
+	checkOK(t, "DeleteWorkspace", s.DeleteWorkspace(t.Context(), ws.ID))
+	checkCode(t, s.DeleteWorkspace(t.Context(), ws.ID), parley.ENOTFOUND)
+}
+
+// A member who leaves and comes back joins at the end.
+func testWorkspaceMemberIDsJoinOrder(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	cat, dan := MustCreateUser(t, s, "Cat"), MustCreateUser(t, s, "Dan")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, cat)
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	MustAddWorkspaceMember(t, s, ws, general, dan)
+
+	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID, cat.ID, bob.ID, dan.ID})
+
+	_, err = s.RemoveWorkspaceMember(t.Context(), ws.ID, cat.ID)
+	checkOK(t, "RemoveWorkspaceMember", err)
+	MustAddWorkspaceMember(t, s, ws, general, cat)
+	ids, err = s.WorkspaceMemberIDs(t.Context(), ws.ID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID, bob.ID, dan.ID, cat.ID})
+}
+
+func testIsWorkspaceMemberOK(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	MustCreateWorkspace(t, s, bob, "Bobs")
+
+	for _, tt := range []struct {
+		workspaceID, userID string
+		want                bool
+	}{
+		{ws.ID, ann.ID, true},
+		{ws.ID, bob.ID, false},
+		{NewID("ws"), ann.ID, false},
+		{ws.ID, NewID("user"), false},
+	} {
+		ok, err := s.IsWorkspaceMember(t.Context(), tt.workspaceID, tt.userID)
+		checkOK(t, "IsWorkspaceMember", err)
+		checkBool(t, "IsWorkspaceMember("+tt.workspaceID+", "+tt.userID+")", ok, tt.want)
+	}
+}
+
+// The list is ordered by the workspaces' creation times, not by the order
+// they were stored or joined in.
+func testWorkspacesOfUserOldestFirst(t *testing.T, s parley.Store) {
+	ann, bob, cat := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob"), MustCreateUser(t, s, "Cat")
+	newer, newerGeneral := mustCreateWorkspaceAt(t, s, ann, "Newer", 30)
+	older, _ := mustCreateWorkspaceAt(t, s, ann, "Older", 10)
+	middle, middleGeneral := mustCreateWorkspaceAt(t, s, bob, "Middle", 20)
+	mustCreateWorkspaceAt(t, s, bob, "Not Ann's", 15)
+	MustAddWorkspaceMember(t, s, middle, middleGeneral, ann)
+	MustAddWorkspaceMember(t, s, newer, newerGeneral, bob)
+	MustAddWorkspaceMember(t, s, newer, newerGeneral, cat)
+
+	list, err := s.WorkspacesOfUser(t.Context(), ann.ID)
+	checkOK(t, "WorkspacesOfUser", err)
+	want := []parley.WorkspaceSummary{
+		{ID: older.ID, Name: "Older", MemberCount: 1},
+		{ID: middle.ID, Name: "Middle", MemberCount: 2},
+		{ID: newer.ID, Name: "Newer", MemberCount: 3},
+	}
+	checkIDs(t, "WorkspacesOfUser", summaryIDs(list), []string{older.ID, middle.ID, newer.ID})
+	for i, w := range list {
+		if *w != want[i] {
+			t.Fatalf("WorkspacesOfUser[%d]=%+v, want %+v", i, *w, want[i])
+		}
+	}
+}
+
+func testWorkspacesOfUserNone(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	MustCreateWorkspace(t, s, ann, "Acme")
+
+	for _, id := range []string{bob.ID, NewID("user")} {
+		list, err := s.WorkspacesOfUser(t.Context(), id)
+		checkOK(t, "WorkspacesOfUser", err)
+		checkIDs(t, "WorkspacesOfUser", summaryIDs(list), nil)
+	}
+}
+
+func testAddWorkspaceMemberOK(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	random := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	added, err := s.AddWorkspaceMember(t.Context(), ws.ID, bob.ID, general.ID)
+	checkOK(t, "AddWorkspaceMember", err)
+	checkBool(t, "AddWorkspaceMember", added, true)
+
+	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember", ok, true)
+	ids, err := s.ChannelMemberIDs(t.Context(), general.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, bob.ID})
+
+	// Only general: the other channels are joined one by one.
+	ok, err = s.IsChannelMember(t.Context(), random.ID, bob.ID)
+	checkOK(t, "IsChannelMember", err)
+	checkBool(t, "IsChannelMember", ok, false)
+}
+
+// Adding a member again reports false and changes nothing, not even a
+// general channel the member has somehow left.
+func testAddWorkspaceMemberAlreadyMember(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	_, err := s.RemoveChannelMember(t.Context(), general.ID, bob.ID)
+	checkOK(t, "RemoveChannelMember", err)
+
+	added, err := s.AddWorkspaceMember(t.Context(), ws.ID, bob.ID, general.ID)
+	checkOK(t, "AddWorkspaceMember", err)
+	checkBool(t, "AddWorkspaceMember", added, false)
+
+	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID, bob.ID})
+	ok, err := s.IsChannelMember(t.Context(), general.ID, bob.ID)
+	checkOK(t, "IsChannelMember", err)
+	checkBool(t, "IsChannelMember", ok, false)
+}
+
+// Leaving a workspace leaves every channel in it, and no channel elsewhere.
+func testRemoveWorkspaceMemberLeavesChannels(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	random := MustCreateChannel(t, s, ws, ann, "random", false)
+	MustAddChannelMember(t, s, random, bob)
+	secret := MustCreateChannel(t, s, ws, bob, "secret", true)
+	other, otherGeneral := MustCreateWorkspace(t, s, ann, "Other")
+	MustAddWorkspaceMember(t, s, other, otherGeneral, bob)
+
+	removed, err := s.RemoveWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "RemoveWorkspaceMember", err)
+	checkBool(t, "RemoveWorkspaceMember", removed, true)
+
+	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember", ok, false)
+	for _, ch := range []*parley.Channel{general, random, secret} {
+		ok, err := s.IsChannelMember(t.Context(), ch.ID, bob.ID)
+		checkOK(t, "IsChannelMember", err)
+		checkBool(t, "IsChannelMember("+ch.Name+")", ok, false)
+	}
+	ids, err := s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "ChannelIDsOfUser", err)
+	checkIDs(t, "ChannelIDsOfUser", ids, nil)
+	ids, err = s.ChannelMemberIDs(t.Context(), random.ID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID})
+
+	ok, err = s.IsChannelMember(t.Context(), otherGeneral.ID, bob.ID)
+	checkOK(t, "IsChannelMember", err)
+	checkBool(t, "IsChannelMember(other general)", ok, true)
+	ok, err = s.IsWorkspaceMember(t.Context(), other.ID, bob.ID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember(other)", ok, true)
+}
+
+func testRemoveWorkspaceMemberNotMember(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+
+	removed, err := s.RemoveWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "RemoveWorkspaceMember", err)
+	checkBool(t, "RemoveWorkspaceMember", removed, false)
+	removed, err = s.RemoveWorkspaceMember(t.Context(), NewID("ws"), ann.ID)
+	checkOK(t, "RemoveWorkspaceMember", err)
+	checkBool(t, "RemoveWorkspaceMember", removed, false)
+
+	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID})
+}
+
+func testSharesWorkspaceOK(t *testing.T, s parley.Store) {
+	ann, bob, cat := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob"), MustCreateUser(t, s, "Cat")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	MustAddWorkspaceMember(t, s, ws, general, bob)
+	MustCreateWorkspace(t, s, cat, "Cats")
+
+	for _, tt := range []struct {
+		a, b *parley.User
+		want bool
+	}{
+		{ann, bob, true},
+		{bob, ann, true},
+		{ann, cat, false},
+		{cat, bob, false},
+	} {
+		ok, err := s.SharesWorkspace(t.Context(), tt.a.ID, tt.b.ID)
+		checkOK(t, "SharesWorkspace", err)
+		checkBool(t, "SharesWorkspace("+tt.a.Nickname+", "+tt.b.Nickname+")", ok, tt.want)
+	}
+
+	_, err := s.RemoveWorkspaceMember(t.Context(), ws.ID, bob.ID)
+	checkOK(t, "RemoveWorkspaceMember", err)
+	ok, err := s.SharesWorkspace(t.Context(), ann.ID, bob.ID)
+	checkOK(t, "SharesWorkspace", err)
+	checkBool(t, "SharesWorkspace after leaving", ok, false)
+}
+
+// mustCreateWorkspaceAt stores a workspace created at baseTime moved by the
+// given minutes.
+func mustCreateWorkspaceAt(t testing.TB, s parley.Store, admin *parley.User,
+	name string, minutes int) (*parley.Workspace, *parley.Channel) {
+	t.Helper()
+	ws, general := NewWorkspace(admin, name)
+	ws.CreatedAt, general.CreatedAt = minute(minutes), minute(minutes)
+	checkOK(t, "CreateWorkspace", s.CreateWorkspace(t.Context(), ws, general))
+	return ws, general
+}
+
+// checkWorkspace fails t unless got has the stored fields of want.
+func checkWorkspace(t testing.TB, got, want *parley.Workspace) {
+	t.Helper()
+	switch {
+	case got.ID != want.ID:
+		t.Fatalf("ID=%q, want %q", got.ID, want.ID)
+	case got.Name != want.Name:
+		t.Fatalf("Name=%q, want %q", got.Name, want.Name)
+	case got.AdminID != want.AdminID:
+		t.Fatalf("AdminID=%q, want %q", got.AdminID, want.AdminID)
+	case !got.CreatedAt.Equal(want.CreatedAt.Time):
+		t.Fatalf("CreatedAt=%v, want %v", got.CreatedAt, want.CreatedAt)
+	}
+}
+
+// summaryIDs returns the IDs of list, in order.
+func summaryIDs(list []*parley.WorkspaceSummary) []string {
+	var ids []string
+	for _, w := range list {
+		ids = append(ids, w.ID)
+	}
+	return ids
+}
