@@ -14,5 +14,20 @@ type Channel struct {
 	Creator string   `json:"creator"`
 	Users   []string `json:"users"`
 
+	Topic   string `json:"topic"`
+	Purpose string `json:"purpose"`
+	// Archived channels keep their history readable and take no new
+	// messages, edits, reactions or pins until they are unarchived.
+	Archived bool `json:"archived"`
+
 	CreatedAt Time `json:"createdAt"`
+}
+
+// ChannelUpdate is a change to a channel's settings; nil fields stay as they
+// are.
+type ChannelUpdate struct {
+	Name     *string
+	Topic    *string
+	Purpose  *string
+	Archived *bool
 }

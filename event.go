@@ -8,7 +8,15 @@ import (
 
 // Event types pushed to WebSocket clients.
 const (
-	EventMessage = "message"
+	EventMessage         = "message"          // a new message or reply: the Message
+	EventMessageChanged  = "message_changed"  // an edit: the Message as it is now
+	EventMessageDeleted  = "message_deleted"  // a delete: the tombstone, without text
+	EventThreadReply     = "thread_reply"     // a reply arrived: the root with its new reply count
+	EventReactionAdded   = "reaction_added"   // see app.ReactionEvent
+	EventReactionRemoved = "reaction_removed" // see app.ReactionEvent
+	EventMessagePinned   = "message_pinned"   // see app.PinEvent
+	EventMessageUnpinned = "message_unpinned" // see app.PinEvent
+	EventChannelUpdated  = "channel_updated"  // a rename, topic, purpose or archive: the Channel
 )
 
 // Event is a change addressed to the users who may see it. Its Frame is the

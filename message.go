@@ -25,6 +25,51 @@ type Message struct {
 	Text        string `json:"message"`
 	CreatedAt   Time   `json:"createdAt"`
 	ClientMsgID string `json:"client_msg_id,omitempty"`
+
+	// ParentID makes the message a reply in the thread of that root
+	// message, in the same conversation. AlsoToChannel makes a reply show
+	// in the channel's history too.
+	ParentID      string `json:"parent_id,omitempty"`
+	AlsoToChannel bool   `json:"also_to_channel,omitempty"`
+	// ReplyCount and LastReplyAt describe a root's thread; the store keeps
+	// them as replies are appended.
+	ReplyCount  int   `json:"reply_count,omitempty"`
+	LastReplyAt *Time `json:"last_reply_at,omitempty"`
+
+	EditedAt *Time `json:"editedAt,omitempty"`
+	// Deleted marks a tombstone: its text, mentions and reactions are
+	// gone, its Seq and replies stay.
+	Deleted   bool       `json:"deleted,omitempty"`
+	Reactions []Reaction `json:"reactions,omitempty"`
+	// Mentions lists the IDs of the users the text mentions.
+	Mentions []string `json:"mentions,omitempty"`
+}
+
+// Reaction is one emoji name's reactions on a message, in the order they
+// were first given.
+type Reaction struct {
+	Name  string `json:"name"`
+	Count int    `json:"count"`
+	// UserIDs lists who reacted, in order; Users holds their emails,
+	// filled in by the service for the API.
+	UserIDs []string `json:"-"`
+	Users   []string `json:"users"`
+}
+
+// MessageUpdate is a change to a stored message; nil fields stay as they
+// are.
+type MessageUpdate struct {
+	Text     *string
+	Mentions *[]string
+	EditedAt *Time
+}
+
+// Pin records that a message is pinned to its channel.
+type Pin struct {
+	ChannelID  string
+	MessageID  string
+	PinnedByID string
+	PinnedAt   Time
 }
 
 // MessageFilter selects a page of a conversation's history. At most one of
@@ -34,6 +79,14 @@ type MessageFilter struct {
 	Before *int64
 	After  *int64
 	Limit  int
+
+	// ParentID, when set, selects the replies of that root instead of the
+	// conversation's history.
+	ParentID string
+	// IncludeReplies selects every message of the conversation. Without
+	// it, the history holds the messages that are not replies and the
+	// replies sent with AlsoToChannel.
+	IncludeReplies bool
 }
 
 // MessagePage is a page of history and whether more lies beyond it in the

@@ -122,6 +122,10 @@ type ChannelStore interface {
 	// RemoveChannelMember removes the user from the channel. It reports
 	// false if the user was not a member.
 	RemoveChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	// UpdateChannel applies u to the channel and returns the result. It
+	// returns ENOTFOUND if there is no such channel, and ECONFLICT if a new
+	// name is taken in the workspace; then nothing changes.
+	UpdateChannel(ctx context.Context, id string, u ChannelUpdate) (*Channel, error)
 }
 
 // MessageStore keeps the history of every conversation.
@@ -135,9 +139,43 @@ type MessageStore interface {
 	// If m.ClientMsgID is set and the same sender already stored a message
 	// with it in the same conversation, nothing is stored and the earlier
 	// message is returned with created false.
+	//
+	// If m.ParentID is set, m is a reply: in the same transaction the store
+	// adds one to the root's ReplyCount and sets its LastReplyAt to
+	// m.CreatedAt. The service has checked that the root exists in the
+	// same conversation and is not itself a reply.
 	AppendMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
+	// Message returns the message with the given ID, with its reactions,
+	// or ENOTFOUND.
+	Message(ctx context.Context, id string) (*Message, error)
+	// UpdateMessage applies u to the message and returns the result, or
+	// ENOTFOUND.
+	UpdateMessage(ctx context.Context, id string, u MessageUpdate) (*Message, error)
+	// DeleteMessage makes the message a tombstone and returns it: Deleted
+	// set, Text and Mentions emptied, its reactions and pin removed; its
+	// Seq, replies and the root's reply count stay. Deleting a tombstone
+	// again changes nothing. It returns ENOTFOUND if there is no such
+	// message.
+	DeleteMessage(ctx context.Context, id string) (*Message, error)
+	// AddReaction records the user's reaction with the given name. It
+	// reports false, and changes nothing, if the user already reacted with
+	// that name. It returns ENOTFOUND if there is no such message.
+	AddReaction(ctx context.Context, messageID, userID, name string) (bool, error)
+	// RemoveReaction removes the user's reaction with the given name. It
+	// reports false if there was none.
+	RemoveReaction(ctx context.Context, messageID, userID, name string) (bool, error)
+	// PinMessage pins p.MessageID to p.ChannelID. It reports false, and
+	// changes nothing, if the message is pinned already. It returns
+	// ENOTFOUND if there is no such message.
+	PinMessage(ctx context.Context, p *Pin) (bool, error)
+	// UnpinMessage unpins the message. It reports false if it was not
+	// pinned.
+	UnpinMessage(ctx context.Context, messageID string) (bool, error)
+	// Pins lists the channel's pins, the most recently pinned first.
+	Pins(ctx context.Context, channelID string) ([]*Pin, error)
 	// Messages returns a page of the conversation's history as f selects,
 	// in ascending Seq, and whether more lies beyond in the direction
-	// asked. f.Limit is at least 1.
+	// asked, among the messages f selects. Messages carry their reactions.
+	// f.Limit is at least 1.
 	Messages(ctx context.Context, conversationID string, f MessageFilter) (*MessagePage, error)
 }

@@ -29,6 +29,8 @@ type Service struct {
 	Store  parley.Store
 	Events parley.Publisher
 	Logger *slog.Logger
+	// Presence, when set, decides who <!here> mentions.
+	Presence Presence
 
 	// PasswordCost is the bcrypt cost of new password hashes; zero means
 	// auth.DefaultCost. Tests lower it.

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/parleychat/parley"
 )
@@ -234,4 +236,95 @@ func (s *Service) channelMembers(ctx context.Context, ch *parley.Channel) (*Memb
 		return nil, err
 	}
 	return &Members{WorkspaceID: ch.WorkspaceID, ChannelID: ch.ID, Users: ch.Users}, nil
+}
+
+// ChannelSettings is a change to a channel's settings as a client sends it;
+// absent fields stay as they are.
+type ChannelSettings struct {
+	Name     *string `json:"channel_name"`
+	Topic    *string `json:"topic"`
+	Purpose  *string `json:"purpose"`
+	Archived *bool   `json:"archived"`
+}
+
+// UpdateChannel renames a channel, sets its topic or purpose, or archives or
+// unarchives it. Its creator and the workspace admin may. General can be
+// neither renamed nor archived, since every member is always in it.
+func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID string, cs ChannelSettings) (*parley.Channel, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	upd, err := cs.check()
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	if err != nil {
+		return nil, err
+	} else if v.channel.CreatorID != u.ID && v.workspace.AdminID != u.ID {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the channel's creator or the workspace admin may change it")
+	}
+	general := v.channel.Name == parley.GeneralChannelName
+	if general && ((upd.Name != nil && *upd.Name != v.channel.Name) || (upd.Archived != nil && *upd.Archived)) {
+		return nil, parley.Errorf(parley.ECONFLICT, "the general channel can be neither renamed nor archived")
+	}
+
+	ch, err := s.Store.UpdateChannel(ctx, v.channel.ID, upd)
+	if parley.ErrorCode(err) == parley.ECONFLICT {
+		return nil, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in this workspace", *upd.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	if err := s.describeChannel(ctx, ch); err != nil {
+		return nil, err
+	}
+
+	s.Logger.InfoContext(ctx, "channel updated", "channel_id", ch.ID, "user_id", u.ID)
+	var receivers []string
+	if !ch.IsPrivate {
+		receivers, err = s.Store.WorkspaceMemberIDs(ctx, ch.WorkspaceID)
+	} else {
+		receivers, err = s.Store.ChannelMemberIDs(ctx, ch.ID)
+	}
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "list members for push", "channel_id", ch.ID, "err", err)
+	}
+	s.publish(ctx, parley.EventChannelUpdated, receivers, ch)
+	return ch, nil
+}
+
+// check validates a settings change and turns it into a store update.
+func (cs ChannelSettings) check() (parley.ChannelUpdate, error) {
+	upd := parley.ChannelUpdate{Archived: cs.Archived}
+	if cs.Name == nil && cs.Topic == nil && cs.Purpose == nil && cs.Archived == nil {
+		return upd, parley.Errorf(parley.EINVALID, "give at least one of channel_name, topic, purpose and archived")
+	}
+	if cs.Name != nil {
+		name, err := NormalizeChannelName(*cs.Name)
+		if err != nil {
+			return upd, err
+		}
+		upd.Name = &name
+	}
+	for _, f := range []struct {
+		name string
+		in   *string
+		out  **string
+		max  int
+	}{
+		{"topic", cs.Topic, &upd.Topic, MaxTopicLen},
+		{"purpose", cs.Purpose, &upd.Purpose, MaxPurposeLen},
+	} {
+		if f.in == nil {
+			continue
+		}
+		// An empty topic or purpose clears it.
+		v := strings.TrimSpace(*f.in)
+		if utf8.RuneCountInString(v) > f.max {
+			return upd, parley.Errorf(parley.EINVALID, "%s is longer than %d characters", f.name, f.max)
+		}
+		*f.out = &v
+	}
+	return upd, nil
 }

@@ -13,6 +13,11 @@ type Draft struct {
 	// by the same sender to the same conversation stores nothing new and
 	// answers with the first message.
 	ClientMsgID string `json:"client_msg_id,omitempty"`
+	// ParentID makes the message a reply in that message's thread; a reply
+	// to a reply joins the same thread. AlsoToChannel shows a reply in the
+	// channel's history too.
+	ParentID      string `json:"parent_id,omitempty"`
+	AlsoToChannel bool   `json:"also_to_channel,omitempty"`
 }
 
 // check validates and normalizes a draft.
@@ -26,8 +31,9 @@ func (d *Draft) check() error {
 }
 
 // PostChannelMessage stores a message in a channel and pushes it to every
-// member. Only channel members may post. The message is pushed only after it
-// is stored, and only to those who are members when it is pushed.
+// member. Only channel members may post, and not into an archived channel.
+// The message is pushed only after it is stored, and only to those who are
+// members when it is pushed.
 func (s *Service) PostChannelMessage(ctx context.Context, workspaceID, channelID string, d Draft) (*parley.Message, error) {
 	u, err := caller(ctx)
 	if err != nil {
@@ -36,38 +42,16 @@ func (s *Service) PostChannelMessage(ctx context.Context, workspaceID, channelID
 	if err := d.check(); err != nil {
 		return nil, err
 	}
-	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
-	if err != nil {
-		return nil, err
-	} else if !v.isMember {
-		return nil, parley.Errorf(parley.EFORBIDDEN, "only channel members may post")
-	}
-
-	m, created, err := s.Store.AppendMessage(ctx, &parley.Message{
-		ID: newID("M"), ConversationID: v.channel.ID,
-		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID,
-		SenderID: u.ID, Text: d.Text, ClientMsgID: d.ClientMsgID, CreatedAt: s.now(),
-	})
+	c, err := s.channelConversation(ctx, u.ID, workspaceID, channelID)
 	if err != nil {
 		return nil, err
 	}
-	m.Sender = u.Email
-
-	if created {
-		s.stored.Add(1)
-		members, err := s.Store.ChannelMemberIDs(ctx, v.channel.ID)
-		if err != nil {
-			// The message is stored and will be found in history; only
-			// its push is lost, so the send still succeeds.
-			s.Logger.ErrorContext(ctx, "list channel members for push", "channel_id", v.channel.ID, "err", err)
-		}
-		s.publish(ctx, parley.EventMessage, members, m)
-	}
-	return m, nil
+	return s.post(ctx, u, c, d)
 }
 
 // ChannelHistory returns a page of a channel's messages to those who may see
-// the channel.
+// the channel. Thread replies are left out unless they were sent to the
+// channel too, or includeReplies is set.
 func (s *Service) ChannelHistory(ctx context.Context, workspaceID, channelID string, p PageRequest) (*parley.MessagePage, error) {
 	u, err := caller(ctx)
 	if err != nil {
@@ -77,11 +61,11 @@ func (s *Service) ChannelHistory(ctx context.Context, workspaceID, channelID str
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	c, err := s.channelConversation(ctx, u.ID, workspaceID, channelID)
 	if err != nil {
 		return nil, err
 	}
-	return s.history(ctx, v.channel.ID, f)
+	return s.history(ctx, c.id, f)
 }
 
 // PostDirectMessage stores a direct message from sender, who must be the
@@ -115,22 +99,7 @@ func (s *Service) SendDirectMessage(ctx context.Context, receiver string, d Draf
 	} else if !shared {
 		return nil, parley.Errorf(parley.ENOTFOUND, "user not found")
 	}
-
-	m, created, err := s.Store.AppendMessage(ctx, &parley.Message{
-		ID: newID("M"), ConversationID: parley.DMConversationID(u.ID, to.ID),
-		SenderID: u.ID, ReceiverID: to.ID,
-		Text: d.Text, ClientMsgID: d.ClientMsgID, CreatedAt: s.now(),
-	})
-	if err != nil {
-		return nil, err
-	}
-	m.Sender, m.Receiver = u.Email, to.Email
-
-	if created {
-		s.stored.Add(1)
-		s.publish(ctx, parley.EventMessage, compact([]string{u.ID, to.ID}), m)
-	}
-	return m, nil
+	return s.post(ctx, u, directConversation(u.ID, to.ID), d)
 }
 
 // DirectHistory returns a page of the direct conversation between two users,
@@ -166,22 +135,88 @@ func (s *Service) DirectHistory(ctx context.Context, userA, userB string, p Page
 	return s.history(ctx, parley.DMConversationID(u.ID, peer.ID), f)
 }
 
+// post stores a checked draft from u in the conversation and pushes it: the
+// message to every member, and, for a reply, the root's new reply count.
+func (s *Service) post(ctx context.Context, u *parley.User, c *conversation, d Draft) (*parley.Message, error) {
+	if err := c.canPost(u.ID); err != nil {
+		return nil, err
+	}
+	m := &parley.Message{
+		ID: newID("M"), SenderID: u.ID,
+		Text: d.Text, ClientMsgID: d.ClientMsgID, CreatedAt: s.now(),
+	}
+	c.stamp(m)
+	if c.channel == nil {
+		m.ReceiverID = c.userIDs[1]
+	}
+
+	var root *parley.Message
+	if d.ParentID != "" {
+		var err error
+		if root, err = s.threadRoot(ctx, c, d.ParentID); err != nil {
+			return nil, err
+		}
+		m.ParentID, m.AlsoToChannel = root.ID, d.AlsoToChannel
+	}
+	if err := s.mention(ctx, c, m); err != nil {
+		return nil, err
+	}
+
+	m, created, err := s.Store.AppendMessage(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.describeMessages(ctx, m); err != nil {
+		return nil, err
+	}
+	if !created {
+		return m, nil
+	}
+
+	s.stored.Add(1)
+	s.publishTo(ctx, c, parley.EventMessage, m)
+	if root != nil {
+		s.publishRoot(ctx, c, root.ID)
+	}
+	return m, nil
+}
+
+// mention sets m.Mentions from its text, among the conversation's members.
+func (s *Service) mention(ctx context.Context, c *conversation, m *parley.Message) error {
+	m.Mentions = nil
+	if !mentionPattern.MatchString(m.Text) {
+		return nil
+	}
+	members, err := c.memberIDs(ctx, s)
+	if err != nil {
+		return err
+	}
+	m.Mentions = s.mentions(m.Text, members, m.SenderID)
+	return nil
+}
+
+// publishRoot pushes a thread root's new state after a reply, so that
+// clients update its reply count without reloading the thread.
+func (s *Service) publishRoot(ctx context.Context, c *conversation, rootID string) {
+	root, err := s.Store.Message(ctx, rootID)
+	if err == nil {
+		err = s.describeMessages(ctx, root)
+	}
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "load thread root for push", "message_id", rootID, "err", err)
+		return
+	}
+	s.publishTo(ctx, c, parley.EventThreadReply, root)
+}
+
 // history reads a page of a conversation and fills in the users' emails.
 func (s *Service) history(ctx context.Context, conversationID string, f parley.MessageFilter) (*parley.MessagePage, error) {
 	page, err := s.Store.Messages(ctx, conversationID, f)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]string, 0, 2*len(page.Messages))
-	for _, m := range page.Messages {
-		ids = append(ids, m.SenderID, m.ReceiverID)
-	}
-	emails, err := s.emails(ctx, ids)
-	if err != nil {
+	if err := s.describeMessages(ctx, page.Messages...); err != nil {
 		return nil, err
-	}
-	for _, m := range page.Messages {
-		m.Sender, m.Receiver = emails[m.SenderID], emails[m.ReceiverID]
 	}
 	if page.Messages == nil {
 		page.Messages = []*parley.Message{}

@@ -2,9 +2,12 @@ package app
 
 import (
 	"net/mail"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/parleychat/parley"
 )
@@ -19,6 +22,9 @@ const (
 	MinPasswordLen      = 8
 	MaxPasswordLen      = 1024
 	MaxClientMsgIDLen   = 128
+	MaxTopicLen         = 250
+	MaxPurposeLen       = 250
+	MaxReactionNameLen  = 64
 	DefaultPageLimit    = 50
 	MaxPageLimit        = 200
 )
@@ -40,19 +46,29 @@ func NormalizeEmail(email string) (string, error) {
 }
 
 // NormalizeChannelName lowercases name and checks the naming rules: 1 to 80
-// characters, each a letter of any script, a digit, '-' or '_'. Spaces and
-// other punctuation are refused rather than replaced, so that a name never
+// characters, each a letter of any script, a digit, '-' or '_'. The combining
+// marks that scripts such as Devanagari or Thai write words with count as
+// part of the letter they follow. Names are put in Unicode normal form C
+// first, so that "café" typed two ways is one name. Spaces and other
+// punctuation are refused rather than replaced, so that a name never
 // silently changes into another.
 func NormalizeChannelName(name string) (string, error) {
-	name = strings.ToLower(strings.TrimSpace(name))
+	name = norm.NFC.String(strings.ToLower(strings.TrimSpace(name)))
 	n := utf8.RuneCountInString(name)
 	if n == 0 {
 		return "", parley.Errorf(parley.EINVALID, "channel_name is required")
 	} else if n > MaxChannelNameLen {
 		return "", parley.Errorf(parley.EINVALID, "channel_name is longer than %d characters", MaxChannelNameLen)
 	}
+	afterLetter := false
 	for _, r := range name {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' {
+		switch {
+		case unicode.IsLetter(r):
+			afterLetter = true
+		case unicode.IsMark(r) && afterLetter:
+		case unicode.IsDigit(r) || r == '-' || r == '_':
+			afterLetter = false
+		default:
 			return "", parley.Errorf(parley.EINVALID,
 				"channel_name may hold only lowercase letters, digits, '-' and '_'")
 		}
@@ -75,6 +91,25 @@ func normalizeText(field, text string, max int) (string, error) {
 	return text, nil
 }
 
+// reactionNamePattern is the shape of an emoji name, as Slack writes them:
+// lowercase letters, digits, '_', '-', '+' and '\'', with an optional skin
+// tone ("thumbsup::skin-tone-2"). Custom emoji are allowed, so any name of
+// that shape is accepted.
+var reactionNamePattern = regexp.MustCompile(`^[a-z0-9_+'-]+(::skin-tone-[2-6])?$`)
+
+// NormalizeReactionName trims the colons a client may wrap a name in
+// (":tada:"), lowercases it and checks its shape.
+func NormalizeReactionName(name string) (string, error) {
+	name = strings.ToLower(strings.Trim(strings.TrimSpace(name), ":"))
+	if name == "" {
+		return "", parley.Errorf(parley.EINVALID, "name is required")
+	} else if len(name) > MaxReactionNameLen || !reactionNamePattern.MatchString(name) {
+		return "", parley.Errorf(parley.EINVALID,
+			"name must be an emoji name of at most %d lowercase letters, digits, '_', '-', '+' or apostrophes", MaxReactionNameLen)
+	}
+	return name, nil
+}
+
 // checkClientMsgID checks an optional client message ID.
 func checkClientMsgID(id string) error {
 	if len(id) > MaxClientMsgIDLen {
@@ -89,11 +124,15 @@ type PageRequest struct {
 	Limit  *int64
 	Before *int64
 	After  *int64
+	// IncludeReplies lists thread replies in a channel's history too.
+	IncludeReplies bool
 }
 
 // filter checks a page request and turns it into a store filter.
 func (p PageRequest) filter() (parley.MessageFilter, error) {
-	f := parley.MessageFilter{Before: p.Before, After: p.After, Limit: DefaultPageLimit}
+	f := parley.MessageFilter{
+		Before: p.Before, After: p.After, Limit: DefaultPageLimit, IncludeReplies: p.IncludeReplies,
+	}
 	if p.Limit != nil {
 		if *p.Limit < 1 || *p.Limit > MaxPageLimit {
 			return f, parley.Errorf(parley.EINVALID, "limit must be between 1 and %d", MaxPageLimit)

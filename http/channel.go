@@ -2,6 +2,8 @@ package http
 
 import (
 	"net/http"
+
+	"github.com/parleychat/parley/app"
 )
 
 // handleCreateChannel handles POST /channel.
@@ -81,4 +83,19 @@ func (s *Server) handleLeaveChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, r, http.StatusOK, says("left the channel"))
+}
+
+// handleUpdateChannel handles PATCH /channel/{workspace_id}/{channel_id}.
+func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request) {
+	var body app.ChannelSettings
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	ch, err := s.Service.UpdateChannel(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"), body)
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, http.StatusOK, ch)
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
 )
 
@@ -16,8 +17,17 @@ func pageRequest(r *http.Request) (app.PageRequest, error) {
 	if p.Before, err = queryInt(r, "before"); err != nil {
 		return p, err
 	}
-	p.After, err = queryInt(r, "after")
-	return p, err
+	if p.After, err = queryInt(r, "after"); err != nil {
+		return p, err
+	}
+	switch v := r.URL.Query().Get("include_replies"); v {
+	case "", "false", "0":
+	case "true", "1":
+		p.IncludeReplies = true
+	default:
+		return p, parley.Errorf(parley.EINVALID, "include_replies must be true or false")
+	}
+	return p, nil
 }
 
 // handleChannelHistory handles GET /messages/{workspace_id}/{channel_id}.

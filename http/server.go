@@ -159,11 +159,21 @@ func (s *Server) routes() []route {
 		{"GET /channels/{workspace_id}/{user_email}", true, s.handleListChannels},
 		{"PATCH /channel", true, s.handleJoinChannel},
 		{"PATCH /channel/out", true, s.handleLeaveChannel},
+		{"PATCH /channel/{workspace_id}/{channel_id}", true, s.handleUpdateChannel},
 
 		{"GET /messages/{workspace_id}/{channel_id}", true, s.handleChannelHistory},
 		{"POST /messages/{workspace_id}/{channel_id}", true, s.handlePostChannelMessage},
 		{"GET /dm/{sender}/{receiver}", true, s.handleDirectHistory},
 		{"POST /dm/{sender}/{receiver}", true, s.handlePostDirectMessage},
+
+		{"PATCH /message/{message_id}", true, s.handleEditMessage},
+		{"DELETE /message/{message_id}", true, s.handleDeleteMessage},
+		{"POST /message/{message_id}/reactions", true, s.handleReact},
+		{"DELETE /message/{message_id}/reactions/{name}", true, s.handleUnreact},
+		{"POST /message/{message_id}/pin", true, s.handlePin},
+		{"DELETE /message/{message_id}/pin", true, s.handleUnpin},
+		{"GET /pins/{workspace_id}/{channel_id}", true, s.handlePins},
+		{"GET /thread/{message_id}", true, s.handleThread},
 
 		{"GET /ws", false, s.handleWebSocket},
 

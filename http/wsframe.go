@@ -19,6 +19,9 @@ type clientFrame struct {
 	Receiver    string `json:"receiver"`
 	Message     string `json:"message"`
 	ClientMsgID string `json:"client_msg_id"`
+	// ParentID and AlsoToChannel make the message a thread reply.
+	ParentID      string `json:"parent_id"`
+	AlsoToChannel bool   `json:"also_to_channel"`
 }
 
 // ackFrame tells the sending connection that its message is stored.
@@ -56,7 +59,9 @@ func (c *wsConn) handle(ctx context.Context, kind int, data []byte) []byte {
 
 	var m *parley.Message
 	var err error
-	d := app.Draft{Text: f.Message, ClientMsgID: f.ClientMsgID}
+	d := app.Draft{
+		Text: f.Message, ClientMsgID: f.ClientMsgID, ParentID: f.ParentID, AlsoToChannel: f.AlsoToChannel,
+	}
 	switch f.Action {
 	case "ping":
 		return pong

@@ -33,9 +33,12 @@ func (s *Store) CreateChannel(ctx context.Context, ch *parley.Channel) error {
 // createChannel stores ch in tx with memberID as its only member.
 func createChannel(ctx context.Context, tx *sql.Tx, ch *parley.Channel, memberID string) error {
 	_, err := tx.ExecContext(ctx, `
-		INSERT INTO channels (id, workspace_id, name, is_private, creator_id, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
-	`, ch.ID, ch.WorkspaceID, ch.Name, ch.IsPrivate, ch.CreatorID, millis(ch.CreatedAt.Time))
+		INSERT INTO channels (
+			id, workspace_id, name, is_private, creator_id, created_at, topic, purpose, archived
+		)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	`, ch.ID, ch.WorkspaceID, ch.Name, ch.IsPrivate, ch.CreatorID, millis(ch.CreatedAt.Time),
+		ch.Topic, ch.Purpose, ch.Archived)
 	if isUnique(err) && strings.Contains(err.Error(), "channels.id") {
 		return parley.Errorf(parley.ECONFLICT, "channel already exists")
 	} else if isUnique(err) {
@@ -60,8 +63,7 @@ func createChannel(ctx context.Context, tx *sql.Tx, ch *parley.Channel, memberID
 // ENOTFOUND.
 func (s *Store) Channel(ctx context.Context, id string) (*parley.Channel, error) {
 	ch, err := scanChannel(s.rdb.QueryRowContext(ctx, `
-		SELECT id, workspace_id, name, is_private, creator_id, created_at
-		FROM channels WHERE id = ?
+		SELECT `+channelColumns+` FROM channels WHERE id = ?
 	`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "channel not found")
@@ -74,8 +76,7 @@ func (s *Store) Channel(ctx context.Context, id string) (*parley.Channel, error)
 // Channels lists the workspace's channels, the oldest first.
 func (s *Store) Channels(ctx context.Context, workspaceID string) ([]*parley.Channel, error) {
 	rows, err := s.rdb.QueryContext(ctx, `
-		SELECT id, workspace_id, name, is_private, creator_id, created_at
-		FROM channels WHERE workspace_id = ?
+		SELECT `+channelColumns+` FROM channels WHERE workspace_id = ?
 		ORDER BY created_at, rowid
 	`, workspaceID)
 	if err != nil {
@@ -130,6 +131,30 @@ func (s *Store) DeleteChannel(ctx context.Context, id string) error {
 		return parley.Errorf(parley.ENOTFOUND, "channel not found")
 	}
 	return nil
+}
+
+// UpdateChannel applies u to the channel and returns the result: the fields
+// u leaves nil stay as they are. It returns ENOTFOUND if there is no such
+// channel, and ECONFLICT if the new name is taken in the workspace; then
+// nothing changes, as the update is one statement.
+func (s *Store) UpdateChannel(ctx context.Context, id string, u parley.ChannelUpdate) (*parley.Channel, error) {
+	ch, err := scanChannel(s.db.QueryRowContext(ctx, `
+		UPDATE channels SET
+			name = coalesce(?, name),
+			topic = coalesce(?, topic),
+			purpose = coalesce(?, purpose),
+			archived = coalesce(?, archived)
+		WHERE id = ?
+		RETURNING `+channelColumns,
+		u.Name, u.Topic, u.Purpose, u.Archived, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "channel not found")
+	} else if isUnique(err) && u.Name != nil {
+		return nil, parley.Errorf(parley.ECONFLICT, "channel name %q is taken", *u.Name)
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: update channel: %w", err)
+	}
+	return ch, nil
 }
 
 // ChannelMemberIDs returns the IDs of the channel's members in the order
@@ -192,12 +217,16 @@ func affected(res sql.Result, op string) (bool, error) {
 	return n > 0, nil
 }
 
-// scanChannel scans the columns id, workspace_id, name, is_private,
-// creator_id, created_at.
+// channelColumns are the columns scanChannel reads.
+const channelColumns = `id, workspace_id, name, is_private, creator_id, created_at,
+	topic, purpose, archived`
+
+// scanChannel scans the channelColumns.
 func scanChannel(row scanner) (*parley.Channel, error) {
 	var ch parley.Channel
 	var createdAt int64
-	err := row.Scan(&ch.ID, &ch.WorkspaceID, &ch.Name, &ch.IsPrivate, &ch.CreatorID, &createdAt)
+	err := row.Scan(&ch.ID, &ch.WorkspaceID, &ch.Name, &ch.IsPrivate, &ch.CreatorID, &createdAt,
+		&ch.Topic, &ch.Purpose, &ch.Archived)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -32,9 +33,15 @@ type appendResult struct {
 // AppendMessage stores m at the end of its conversation, setting m.Seq, and
 // returns m with created true. If m.ClientMsgID is set and the sender
 // already stored a message with it in the conversation, it stores nothing
-// and returns that earlier message with created false. It returns ENOTFOUND
-// if m.ChannelID names a channel that does not exist, ECONFLICT if m.ID is
-// taken, and ErrClosed after Close.
+// and returns that earlier message, with its reactions, and created false.
+// It returns ENOTFOUND if m.ChannelID names a channel that does not exist,
+// or m.ParentID a message that is not in the conversation, ECONFLICT if
+// m.ID is taken, and ErrClosed after Close.
+//
+// A reply (m.ParentID set) adds one to its root's reply count and sets the
+// root's LastReplyAt to m.CreatedAt, in the append's own transaction. Every
+// field of m but Reactions is stored as given; reactions are added with
+// AddReaction.
 //
 // Appends are committed in batches: a committer goroutine collects the calls
 // that arrive while it is busy, stores them in one transaction, and waits
@@ -142,8 +149,12 @@ func (s *Store) appendBatch(batch []*appendRequest) ([]appendResult, error) {
 // writer's connection: parsing them again for every message would cost more
 // than running them.
 type appendStatements struct {
-	savepoint, rollbackTo, release *sql.Stmt
-	findDuplicate, nextSeq, insert *sql.Stmt
+	savepoint, rollbackTo, release           *sql.Stmt
+	findDuplicate, nextSeq, insert, bumpRoot *sql.Stmt
+
+	// tx is the transaction the statements are bound to, for the rare
+	// queries that are not worth preparing; nil until in binds them.
+	tx *sql.Tx
 }
 
 // prepareAppend prepares the statements of an append on db.
@@ -169,9 +180,15 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStatements, error) {
 		{&st.insert, `
 			INSERT INTO messages (
 				id, seq, conversation_id, workspace_id, channel_id, receiver_id,
-				sender_id, text, created_at, client_msg_id
+				sender_id, text, created_at, client_msg_id, parent_id,
+				also_to_channel, reply_count, last_reply_at, edited_at, deleted,
+				mentions
 			)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), ?, ?, ?, ?, ?, ?)
+		`},
+		{&st.bumpRoot, `
+			UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?
+			WHERE id = ? AND conversation_id = ?
 		`},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
@@ -193,6 +210,8 @@ func (st *appendStatements) in(ctx context.Context, tx *sql.Tx) *appendStatement
 		findDuplicate: tx.StmtContext(ctx, st.findDuplicate),
 		nextSeq:       tx.StmtContext(ctx, st.nextSeq),
 		insert:        tx.StmtContext(ctx, st.insert),
+		bumpRoot:      tx.StmtContext(ctx, st.bumpRoot),
+		tx:            tx,
 	}
 }
 
@@ -201,6 +220,7 @@ func (st *appendStatements) Close() error {
 	var errs []error
 	for _, stmt := range []*sql.Stmt{
 		st.savepoint, st.rollbackTo, st.release, st.findDuplicate, st.nextSeq, st.insert,
+		st.bumpRoot,
 	} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
@@ -234,16 +254,21 @@ func (st *appendStatements) appendInSavepoint(ctx context.Context, m *parley.Mes
 
 // append stores a copy of m with the next Seq of its conversation, unless
 // the sender stored a message with the same ClientMsgID there before, which
-// it returns instead.
+// it returns instead. A reply also updates its root; the caller's savepoint
+// undoes the insert if that fails.
 func (st *appendStatements) append(ctx context.Context, m *parley.Message) (*parley.Message, bool, error) {
 	// The lookup runs in the batch's transaction, so it also finds a
 	// duplicate that arrived earlier in the same batch.
 	if m.ClientMsgID != "" {
 		row := st.findDuplicate.QueryRowContext(ctx, m.ConversationID, m.SenderID, m.ClientMsgID)
 		prev, err := scanMessage(row)
-		if err == nil {
+		switch {
+		case err == nil:
+			if err := withReactions(ctx, st.tx, []*parley.Message{prev}); err != nil {
+				return nil, false, fmt.Errorf("sqlite: append message: %w", err)
+			}
 			return prev, false, nil
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		case !errors.Is(err, sql.ErrNoRows):
 			return nil, false, fmt.Errorf("sqlite: append message: %w", err)
 		}
 	}
@@ -261,17 +286,38 @@ func (st *appendStatements) append(ctx context.Context, m *parley.Message) (*par
 
 	_, err = st.insert.ExecContext(ctx, stored.ID, stored.Seq, stored.ConversationID,
 		stored.WorkspaceID, stored.ChannelID, stored.ReceiverID, stored.SenderID,
-		stored.Text, millis(stored.CreatedAt.Time), stored.ClientMsgID)
+		stored.Text, millis(stored.CreatedAt.Time), stored.ClientMsgID, stored.ParentID,
+		stored.AlsoToChannel, stored.ReplyCount, optionalMillis(stored.LastReplyAt),
+		optionalMillis(stored.EditedAt), stored.Deleted, encodeMentions(stored.Mentions))
 	if isUnique(err) {
 		return nil, false, parley.Errorf(parley.ECONFLICT, "message already exists")
 	} else if err != nil {
 		return nil, false, fmt.Errorf("sqlite: append message: %w", err)
 	}
+
+	if stored.ParentID == "" {
+		return &stored, true, nil
+	}
+	res, err := st.bumpRoot.ExecContext(ctx, millis(stored.CreatedAt.Time),
+		stored.ParentID, stored.ConversationID)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlite: append message: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, false, fmt.Errorf("sqlite: append message: %w", err)
+	} else if n == 0 {
+		// The service has checked the root; this only guards the
+		// counts against a caller that did not.
+		return nil, false, parley.Errorf(parley.ENOTFOUND, "thread root not found")
+	}
 	return &stored, true, nil
 }
 
 // Messages returns a page of the conversation's history as f selects, in
-// ascending Seq, and whether more lies beyond in the direction asked. It
+// ascending Seq, and whether more lies beyond in the direction asked among
+// the messages f selects: the replies of f.ParentID, every message with
+// f.IncludeReplies, and otherwise the messages that are not replies and the
+// replies sent to the channel too. The messages carry their reactions. It
 // returns EINVALID if f sets both Before and After or a Limit below 1, and
 // an empty page for a conversation that has no messages.
 func (s *Store) Messages(
@@ -283,66 +329,237 @@ func (s *Store) Messages(
 		return nil, parley.Errorf(parley.EINVALID, "limit must be at least 1")
 	}
 
-	// One row more than the page tells whether more lie beyond it. Pages
-	// that end at the newest message are read backwards from their end,
-	// along the (conversation_id, seq) index, and turned round below.
-	var rows *sql.Rows
-	var err error
-	if f.After != nil {
-		rows, err = s.rdb.QueryContext(ctx, `
-			SELECT `+messageColumns+` FROM messages
-			WHERE conversation_id = ? AND seq > ?
-			ORDER BY seq LIMIT ?
-		`, conversationID, *f.After, f.Limit+1)
-	} else {
-		before := int64(math.MaxInt64)
-		if f.Before != nil {
-			before = *f.Before
-		}
-		rows, err = s.rdb.QueryContext(ctx, `
-			SELECT `+messageColumns+` FROM messages
-			WHERE conversation_id = ? AND seq < ?
-			ORDER BY seq DESC LIMIT ?
-		`, conversationID, before, f.Limit+1)
-	}
+	// The page and its reactions are read in one transaction, so that
+	// they agree: a message deleted in between cannot show its text
+	// without its reactions.
+	tx, err := s.rdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
-	defer rows.Close()
+	defer tx.Rollback()
 
-	msgs := make([]*parley.Message, 0, f.Limit+1)
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: messages: %w", err)
-		}
-		msgs = append(msgs, m)
-	}
-	if err := rows.Err(); err != nil {
+	query, args := pageQuery(conversationID, f)
+	msgs, err := queryMessages(ctx, tx, f.Limit+1, query, args...)
+	if err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
-
 	page := &parley.MessagePage{HasMore: len(msgs) > f.Limit}
 	page.Messages = msgs[:min(len(msgs), f.Limit)]
 	if f.After == nil {
 		slices.Reverse(page.Messages)
 	}
+
+	if err := withReactions(ctx, tx, page.Messages); err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
 	return page, nil
+}
+
+// pageQuery returns the query of the page of the conversation that f
+// selects, with its arguments: one row more than the page, which tells
+// whether more lie beyond it. Pages that end at the newest message are read
+// backwards from their end, and Messages turns them round.
+//
+// Each selection matches the leading columns of an index that ends in seq
+// and holds exactly the messages selected, so a page is one range scan
+// however many other messages lie between its own: messages_thread for a
+// thread, the (conversation_id, seq) key for every message, and
+// messages_history for the history (see the migrations).
+func pageQuery(conversationID string, f parley.MessageFilter) (string, []any) {
+	query := `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = ?`
+	args := []any{conversationID}
+	switch {
+	case f.ParentID != "":
+		query += ` AND parent_id = ?`
+		args = append(args, f.ParentID)
+	case !f.IncludeReplies:
+		query += ` AND in_history = 1`
+	}
+
+	if f.After != nil {
+		query += ` AND seq > ? ORDER BY seq LIMIT ?`
+		return query, append(args, *f.After, f.Limit+1)
+	}
+	before := int64(math.MaxInt64)
+	if f.Before != nil {
+		before = *f.Before
+	}
+	query += ` AND seq < ? ORDER BY seq DESC LIMIT ?`
+	return query, append(args, before, f.Limit+1)
+}
+
+// queryMessages returns the messages that query selects; size is the
+// number expected at most.
+func queryMessages(ctx context.Context, tx *sql.Tx, size int, query string, args ...any) ([]*parley.Message, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	msgs := make([]*parley.Message, 0, size)
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}
+
+// Message returns the message with the given ID, with its reactions, or
+// ENOTFOUND.
+func (s *Store) Message(ctx context.Context, id string) (*parley.Message, error) {
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+	defer tx.Rollback()
+
+	m, err := scanMessage(tx.QueryRowContext(ctx, `
+		SELECT `+messageColumns+` FROM messages WHERE id = ?
+	`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+	if err := withReactions(ctx, tx, []*parley.Message{m}); err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+	return m, nil
+}
+
+// UpdateMessage applies u to the message and returns the result, with its
+// reactions: the fields u leaves nil stay as they are. It returns ENOTFOUND
+// if there is no such message. It changes a tombstone as readily as any
+// message; refusing that is the service's rule.
+func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUpdate) (*parley.Message, error) {
+	var mentions *string
+	if u.Mentions != nil {
+		mentions = new(encodeMentions(*u.Mentions))
+	}
+
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update message: %w", err)
+	}
+	defer tx.Rollback()
+
+	m, err := scanMessage(tx.QueryRowContext(ctx, `
+		UPDATE messages SET
+			text = coalesce(?, text),
+			mentions = coalesce(?, mentions),
+			edited_at = coalesce(?, edited_at)
+		WHERE id = ?
+		RETURNING `+messageColumns,
+		u.Text, mentions, optionalMillis(u.EditedAt), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: update message: %w", err)
+	}
+	if err := withReactions(ctx, tx, []*parley.Message{m}); err != nil {
+		return nil, fmt.Errorf("sqlite: update message: %w", err)
+	}
+
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: update message: %w", err)
+	}
+	return m, nil
+}
+
+// DeleteMessage makes the message a tombstone and returns it: Deleted set,
+// Text and Mentions emptied, its reactions and its pin removed. Its Seq,
+// EditedAt, its replies and its own reply count stay, and so does the
+// count of the root it replies to. Deleting a tombstone again writes the
+// same values, which changes nothing. It returns ENOTFOUND if there is no
+// such message.
+func (s *Store) DeleteMessage(ctx context.Context, id string) (*parley.Message, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: delete message: %w", err)
+	}
+	defer tx.Rollback()
+
+	m, err := scanMessage(tx.QueryRowContext(ctx, `
+		UPDATE messages SET deleted = 1, text = '', mentions = '[]'
+		WHERE id = ?
+		RETURNING `+messageColumns, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: delete message: %w", err)
+	}
+
+	for _, query := range []string{
+		`DELETE FROM reactions WHERE message_id = ?`,
+		`DELETE FROM pins WHERE message_id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, query, id); err != nil {
+			return nil, fmt.Errorf("sqlite: delete message: %w", err)
+		}
+	}
+
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: delete message: %w", err)
+	}
+	return m, nil
 }
 
 // messageColumns are the columns scanMessage reads.
 const messageColumns = `id, seq, conversation_id, workspace_id, channel_id, receiver_id,
-	sender_id, text, created_at, coalesce(client_msg_id, '')`
+	sender_id, text, created_at, coalesce(client_msg_id, ''), coalesce(parent_id, ''),
+	also_to_channel, reply_count, last_reply_at, edited_at, deleted, mentions`
 
 // scanMessage scans the messageColumns.
 func scanMessage(row scanner) (*parley.Message, error) {
 	var m parley.Message
 	var createdAt int64
+	var lastReplyAt, editedAt sql.NullInt64
+	var mentions string
 	err := row.Scan(&m.ID, &m.Seq, &m.ConversationID, &m.WorkspaceID, &m.ChannelID,
-		&m.ReceiverID, &m.SenderID, &m.Text, &createdAt, &m.ClientMsgID)
+		&m.ReceiverID, &m.SenderID, &m.Text, &createdAt, &m.ClientMsgID, &m.ParentID,
+		&m.AlsoToChannel, &m.ReplyCount, &lastReplyAt, &editedAt, &m.Deleted, &mentions)
 	if err != nil {
 		return nil, err
 	}
+
 	m.CreatedAt = timeOf(createdAt)
+	m.LastReplyAt = optionalTime(lastReplyAt)
+	m.EditedAt = optionalTime(editedAt)
+	if m.Mentions, err = decodeMentions(mentions); err != nil {
+		return nil, fmt.Errorf("message %s: %w", m.ID, err)
+	}
 	return &m, nil
+}
+
+// encodeMentions returns the user IDs as the JSON array they are stored as.
+func encodeMentions(ids []string) string {
+	if len(ids) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(ids) // a []string always encodes
+	return string(b)
+}
+
+// decodeMentions returns the user IDs of a stored JSON array, nil if there
+// are none.
+func decodeMentions(s string) ([]string, error) {
+	if s == "[]" {
+		return nil, nil
+	}
+	var ids []string
+	if err := json.Unmarshal([]byte(s), &ids); err != nil {
+		return nil, fmt.Errorf("mentions: %w", err)
+	}
+	return ids, nil
 }

@@ -252,6 +252,24 @@ func timeOf(ms int64) parley.Time {
 	return parley.NewTime(time.UnixMilli(ms))
 }
 
+// optionalMillis returns *t as Unix milliseconds, or nil, which is stored as
+// NULL, if t is nil.
+func optionalMillis(t *parley.Time) any {
+	if t == nil {
+		return nil
+	}
+	return millis(t.Time)
+}
+
+// optionalTime returns the stored Unix milliseconds ms as a [parley.Time],
+// or nil if ms is NULL.
+func optionalTime(ms sql.NullInt64) *parley.Time {
+	if !ms.Valid {
+		return nil
+	}
+	return new(timeOf(ms.Int64))
+}
+
 // scanner is a *sql.Row or *sql.Rows.
 type scanner interface {
 	Scan(dest ...any) error

@@ -23,6 +23,17 @@ var channelCases = []testCase{
 	{"AddChannelMember/AlreadyMember", testAddChannelMemberAlreadyMember},
 	{"RemoveChannelMember/OK", testRemoveChannelMemberOK},
 	{"RemoveChannelMember/NotMember", testRemoveChannelMemberNotMember},
+	{"CreateChannel/TopicPurposeArchived", testCreateChannelSettings},
+	{"DeleteChannel/CascadesPinsAndReactions", testDeleteChannelCascadesPinsAndReactions},
+	{"UpdateChannel/OK", testUpdateChannelOK},
+	{"UpdateChannel/PartialUpdate", testUpdateChannelPartialUpdate},
+	{"UpdateChannel/NothingToChange", testUpdateChannelNothingToChange},
+	{"UpdateChannel/ClearAndUnarchive", testUpdateChannelClearAndUnarchive},
+	{"UpdateChannel/SameName", testUpdateChannelSameName},
+	{"UpdateChannel/FreesOldName", testUpdateChannelFreesOldName},
+	{"UpdateChannel/ErrConflictName", testUpdateChannelErrConflictName},
+	{"UpdateChannel/SameNameOtherWorkspace", testUpdateChannelSameNameOtherWorkspace},
+	{"UpdateChannel/ErrNotFound", testUpdateChannelErrNotFound},
 }
 
 func testCreateChannelOK(t *testing.T, s parley.Store) {
@@ -284,6 +295,222 @@ func testRemoveChannelMemberNotMember(t *testing.T, s parley.Store) {
 	checkBool(t, "RemoveChannelMember", removed, false)
 }
 
+// A channel is stored with the settings it is created with.
+func testCreateChannelSettings(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := NewChannel(ws, ann, "imported", false)
+	ch.Topic, ch.Purpose, ch.Archived = "old times", "kept for the record", true
+	checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
+
+	got, err := s.Channel(t.Context(), ch.ID)
+	checkOK(t, "Channel", err)
+	checkChannel(t, got, ch)
+}
+
+// Deleting a channel removes the pins and reactions of its messages, and
+// nothing of the other channels'.
+func testDeleteChannelCascadesPinsAndReactions(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	random := MustCreateChannel(t, s, ws, ann, "random", false)
+	gone := MustAppendMessage(t, s, NewChannelMessage(random, ann, "gone"))
+	mustAddReaction(t, s, gone, ann, "wave")
+	mustPinMessage(t, s, gone, ann, 10)
+	kept := MustAppendMessage(t, s, NewChannelMessage(general, ann, "kept"))
+	mustAddReaction(t, s, kept, ann, "wave")
+	keptPin := mustPinMessage(t, s, kept, ann, 11)
+
+	checkOK(t, "DeleteChannel", s.DeleteChannel(t.Context(), random.ID))
+
+	checkPins(t, s, random.ID)
+	_, err := s.Message(t.Context(), gone.ID)
+	checkCode(t, err, parley.ENOTFOUND)
+	_, err = s.AddReaction(t.Context(), gone.ID, ann.ID, "again")
+	checkCode(t, err, parley.ENOTFOUND)
+	removed, err := s.RemoveReaction(t.Context(), gone.ID, ann.ID, "wave")
+	checkOK(t, "RemoveReaction", err)
+	checkBool(t, "RemoveReaction", removed, false)
+	unpinned, err := s.UnpinMessage(t.Context(), gone.ID)
+	checkOK(t, "UnpinMessage", err)
+	checkBool(t, "UnpinMessage", unpinned, false)
+
+	checkPins(t, s, general.ID, keptPin)
+	kept.Reactions = []parley.Reaction{{Name: "wave", Count: 1, UserIDs: []string{ann.ID}}}
+	checkStoredMessage(t, s, kept)
+}
+
+func testUpdateChannelOK(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", true)
+
+	got, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{
+		Name:     new("watercooler"),
+		Topic:    new("anything goes"),
+		Purpose:  new("chat that fits nowhere else"),
+		Archived: new(true),
+	})
+	checkOK(t, "UpdateChannel", err)
+	want := *ch
+	want.Name, want.Topic, want.Purpose, want.Archived =
+		"watercooler", "anything goes", "chat that fits nowhere else", true
+	checkChannel(t, got, &want)
+
+	got, err = s.Channel(t.Context(), ch.ID)
+	checkOK(t, "Channel", err)
+	checkChannel(t, got, &want)
+	list, err := s.Channels(t.Context(), ws.ID)
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(list), []string{general.ID, ch.ID})
+	checkChannel(t, list[1], &want)
+}
+
+// Each field left nil keeps its value, whatever the others do.
+func testUpdateChannelPartialUpdate(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := NewChannel(ws, ann, "random", false)
+	ch.Topic, ch.Purpose = "first topic", "first purpose"
+	checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
+	want := *ch
+
+	for _, tt := range []struct {
+		u      parley.ChannelUpdate
+		change func(*parley.Channel)
+	}{
+		{parley.ChannelUpdate{Topic: new("second topic")},
+			func(ch *parley.Channel) { ch.Topic = "second topic" }},
+		{parley.ChannelUpdate{Purpose: new("second purpose")},
+			func(ch *parley.Channel) { ch.Purpose = "second purpose" }},
+		{parley.ChannelUpdate{Archived: new(true)},
+			func(ch *parley.Channel) { ch.Archived = true }},
+		{parley.ChannelUpdate{Name: new("renamed")},
+			func(ch *parley.Channel) { ch.Name = "renamed" }},
+	} {
+		got, err := s.UpdateChannel(t.Context(), ch.ID, tt.u)
+		checkOK(t, "UpdateChannel", err)
+		tt.change(&want)
+		checkChannel(t, got, &want)
+		got, err = s.Channel(t.Context(), ch.ID)
+		checkOK(t, "Channel", err)
+		checkChannel(t, got, &want)
+	}
+}
+
+// An update with every field nil changes nothing and returns the channel.
+func testUpdateChannelNothingToChange(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := NewChannel(ws, ann, "random", true)
+	ch.Topic = "a topic"
+	checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
+
+	got, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{})
+	checkOK(t, "UpdateChannel", err)
+	checkChannel(t, got, ch)
+}
+
+// A field set to its zero value is changed to it, not left as it was.
+func testUpdateChannelClearAndUnarchive(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := NewChannel(ws, ann, "random", false)
+	ch.Topic, ch.Purpose, ch.Archived = "a topic", "a purpose", true
+	checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
+
+	got, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{
+		Topic: new(""), Purpose: new(""), Archived: new(false),
+	})
+	checkOK(t, "UpdateChannel", err)
+	want := *ch
+	want.Topic, want.Purpose, want.Archived = "", "", false
+	checkChannel(t, got, &want)
+	got, err = s.Channel(t.Context(), ch.ID)
+	checkOK(t, "Channel", err)
+	checkChannel(t, got, &want)
+}
+
+// A channel's own name is not taken from it.
+func testUpdateChannelSameName(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	got, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{
+		Name: new("random"), Topic: new("same name, new topic"),
+	})
+	checkOK(t, "UpdateChannel", err)
+	want := *ch
+	want.Topic = "same name, new topic"
+	checkChannel(t, got, &want)
+}
+
+// After a rename the old name is free and the new one taken.
+func testUpdateChannelFreesOldName(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	_, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{Name: new("renamed")})
+	checkOK(t, "UpdateChannel", err)
+
+	MustCreateChannel(t, s, ws, ann, "random", false)
+	checkCode(t, s.CreateChannel(t.Context(), NewChannel(ws, ann, "renamed", false)), parley.ECONFLICT)
+}
+
+// A rename to a name taken in the workspace fails as a whole: the other
+// fields of the update are not applied either.
+func testUpdateChannelErrConflictName(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	random := MustCreateChannel(t, s, ws, ann, "random", false)
+
+	for _, taken := range []*parley.Channel{general, random} {
+		ch := MustCreateChannel(t, s, ws, ann, NewID("chan"), false)
+		_, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{
+			Name: new(taken.Name), Topic: new("never set"), Archived: new(true),
+		})
+		checkCode(t, err, parley.ECONFLICT)
+
+		got, err := s.Channel(t.Context(), ch.ID)
+		checkOK(t, "Channel", err)
+		checkChannel(t, got, ch)
+		got, err = s.Channel(t.Context(), taken.ID)
+		checkOK(t, "Channel", err)
+		checkChannel(t, got, taken)
+	}
+}
+
+func testUpdateChannelSameNameOtherWorkspace(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	acme, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	other, _ := MustCreateWorkspace(t, s, ann, "Other")
+	MustCreateChannel(t, s, acme, ann, "random", false)
+	ch := MustCreateChannel(t, s, other, ann, "elsewhere", false)
+
+	got, err := s.UpdateChannel(t.Context(), ch.ID, parley.ChannelUpdate{Name: new("random")})
+	checkOK(t, "UpdateChannel", err)
+	want := *ch
+	want.Name = "random"
+	checkChannel(t, got, &want)
+}
+
+func testUpdateChannelErrNotFound(t *testing.T, s parley.Store) {
+	ann := MustCreateUser(t, s, "Ann")
+	ws, _ := MustCreateWorkspace(t, s, ann, "Acme")
+	ch := MustCreateChannel(t, s, ws, ann, "random", false)
+	checkOK(t, "DeleteChannel", s.DeleteChannel(t.Context(), ch.ID))
+
+	for _, id := range []string{NewID("ch"), ch.ID} {
+		got, err := s.UpdateChannel(t.Context(), id, parley.ChannelUpdate{Topic: new("no one hears")})
+		checkCode(t, err, parley.ENOTFOUND)
+		if got != nil {
+			t.Fatalf("UpdateChannel=%+v, want nil", got)
+		}
+	}
+}
+
 // mustCreateChannelAt stores a public channel created at baseTime moved by
 // the given minutes.
 func mustCreateChannelAt(t testing.TB, s parley.Store, ws *parley.Workspace, creator *parley.User,
@@ -311,6 +538,12 @@ func checkChannel(t testing.TB, got, want *parley.Channel) {
 		t.Fatalf("CreatorID=%q, want %q", got.CreatorID, want.CreatorID)
 	case !got.CreatedAt.Equal(want.CreatedAt.Time):
 		t.Fatalf("CreatedAt=%v, want %v", got.CreatedAt, want.CreatedAt)
+	case got.Topic != want.Topic:
+		t.Fatalf("Topic=%q, want %q", got.Topic, want.Topic)
+	case got.Purpose != want.Purpose:
+		t.Fatalf("Purpose=%q, want %q", got.Purpose, want.Purpose)
+	case got.Archived != want.Archived:
+		t.Fatalf("Archived=%t, want %t", got.Archived, want.Archived)
 	}
 }
 

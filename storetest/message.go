@@ -24,6 +24,17 @@ var messageCases = []testCase{
 	{"Messages/PagingBeforeAfterHasMore", testMessagesPaging},
 	{"Messages/WalkWholeHistory", testMessagesWalk},
 	{"Messages/Empty", testMessagesEmpty},
+	{"Message/OK", testMessageOK},
+	{"Message/ErrNotFound", testMessageErrNotFound},
+	{"UpdateMessage/OK", testUpdateMessageOK},
+	{"UpdateMessage/PartialUpdate", testUpdateMessagePartialUpdate},
+	{"UpdateMessage/ClearMentions", testUpdateMessageClearMentions},
+	{"UpdateMessage/KeepsReactions", testUpdateMessageKeepsReactions},
+	{"UpdateMessage/ErrNotFound", testUpdateMessageErrNotFound},
+	{"DeleteMessage/Tombstone", testDeleteMessageTombstone},
+	{"DeleteMessage/Idempotent", testDeleteMessageIdempotent},
+	{"DeleteMessage/RemovesPinAndReactions", testDeleteMessageRemovesPinAndReactions},
+	{"DeleteMessage/ErrNotFound", testDeleteMessageErrNotFound},
 }
 
 // newChat returns a store with a user in a workspace and a channel of it.
@@ -96,9 +107,10 @@ func testAppendMessageSeqPerConversation(t *testing.T, s parley.Store) {
 	}
 }
 
-// The only deletes the store has today are of whole channels. A store may
-// refuse a message for a deleted channel, with ENOTFOUND, or store it, but
-// then with a Seq that was never handed out before.
+// Messages are removed only with their whole channel; DeleteMessage leaves
+// a tombstone in the message's place. A store may refuse a message for a
+// deleted channel, with ENOTFOUND, or store it, but then with a Seq that
+// was never handed out before.
 func testAppendMessageSeqNotReused(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	for range 3 {
@@ -369,6 +381,237 @@ func testMessagesEmpty(t *testing.T, s parley.Store) {
 	checkHistory(t, s, parley.DMConversationID(NewID("user"), NewID("user")))
 }
 
+// Message returns every field the message was stored with, in a channel
+// and in a direct conversation.
+func testMessageOK(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	bob := MustCreateUser(t, s, "Bob")
+	inChannel := NewChannelMessage(ch, ann, "hi <@"+bob.ID+"> and <@"+ann.ID+">")
+	inChannel.ClientMsgID = "client-1"
+	inChannel.Mentions = []string{bob.ID, ann.ID}
+	direct := NewDirectMessage(bob, ann, "hi <@"+ann.ID+">")
+	direct.Mentions = []string{ann.ID}
+
+	for _, m := range []*parley.Message{inChannel, direct} {
+		MustAppendMessage(t, s, m)
+		checkStoredMessage(t, s, m)
+	}
+}
+
+func testMessageErrNotFound(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
+
+	got, err := s.Message(t.Context(), NewID("msg"))
+	checkCode(t, err, parley.ENOTFOUND)
+	if got != nil {
+		t.Fatalf("Message=%+v, want nil", got)
+	}
+}
+
+// An edit changes the text, the mentions and EditedAt, and nothing else:
+// the message keeps its Seq and its place in the history.
+func testUpdateMessageOK(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	bob := MustCreateUser(t, s, "Bob")
+	first := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "helo"))
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "teh typo"))
+	last := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "after"))
+
+	got, err := s.UpdateMessage(t.Context(), m.ID, parley.MessageUpdate{
+		Text:     new("the typo, fixed for <@" + bob.ID + ">"),
+		Mentions: &[]string{bob.ID},
+		EditedAt: new(minute(9)),
+	})
+	checkOK(t, "UpdateMessage", err)
+	want := *m
+	want.Text, want.Mentions, want.EditedAt = "the typo, fixed for <@"+bob.ID+">", []string{bob.ID},
+		new(minute(9))
+	checkMessage(t, got, &want)
+
+	checkStoredMessage(t, s, &want)
+	checkHistory(t, s, ch.ID, first, &want, last)
+}
+
+// Each field left nil keeps its value.
+func testUpdateMessagePartialUpdate(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	bob := MustCreateUser(t, s, "Bob")
+	m := NewChannelMessage(ch, ann, "hi <@"+bob.ID+">")
+	m.Mentions = []string{bob.ID}
+	MustAppendMessage(t, s, m)
+	want := *m
+
+	for _, tt := range []struct {
+		u      parley.MessageUpdate
+		change func(*parley.Message)
+	}{
+		{parley.MessageUpdate{EditedAt: new(minute(5))},
+			func(m *parley.Message) { m.EditedAt = new(minute(5)) }},
+		{parley.MessageUpdate{Text: new("hi again <@" + bob.ID + ">")},
+			func(m *parley.Message) { m.Text = "hi again <@" + bob.ID + ">" }},
+		{parley.MessageUpdate{Mentions: &[]string{ann.ID, bob.ID}},
+			func(m *parley.Message) { m.Mentions = []string{ann.ID, bob.ID} }},
+		{parley.MessageUpdate{},
+			func(m *parley.Message) {}},
+		{parley.MessageUpdate{EditedAt: new(minute(6))},
+			func(m *parley.Message) { m.EditedAt = new(minute(6)) }},
+	} {
+		got, err := s.UpdateMessage(t.Context(), m.ID, tt.u)
+		checkOK(t, "UpdateMessage", err)
+		tt.change(&want)
+		checkMessage(t, got, &want)
+		checkStoredMessage(t, s, &want)
+	}
+}
+
+// Mentions set to an empty list are emptied, not left as they were.
+func testUpdateMessageClearMentions(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := NewChannelMessage(ch, ann, "note to <@"+ann.ID+">")
+	m.Mentions = []string{ann.ID}
+	MustAppendMessage(t, s, m)
+
+	got, err := s.UpdateMessage(t.Context(), m.ID, parley.MessageUpdate{
+		Text: new("note to self"), Mentions: &[]string{},
+	})
+	checkOK(t, "UpdateMessage", err)
+	if len(got.Mentions) != 0 {
+		t.Fatalf("Mentions=%q, want none", got.Mentions)
+	}
+	stored, err := s.Message(t.Context(), m.ID)
+	checkOK(t, "Message", err)
+	if len(stored.Mentions) != 0 {
+		t.Fatalf("Mentions=%q, want none", stored.Mentions)
+	}
+}
+
+// An edit leaves the reactions, and the message it returns carries them.
+func testUpdateMessageKeepsReactions(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "react to me"))
+	mustAddReaction(t, s, m, ann, "tada")
+
+	got, err := s.UpdateMessage(t.Context(), m.ID, parley.MessageUpdate{Text: new("edited")})
+	checkOK(t, "UpdateMessage", err)
+	want := *m
+	want.Text = "edited"
+	want.Reactions = []parley.Reaction{{Name: "tada", Count: 1, UserIDs: []string{ann.ID}}}
+	checkMessage(t, got, &want)
+	checkStoredMessage(t, s, &want)
+}
+
+func testUpdateMessageErrNotFound(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
+
+	got, err := s.UpdateMessage(t.Context(), NewID("msg"), parley.MessageUpdate{Text: new("lost")})
+	checkCode(t, err, parley.ENOTFOUND)
+	if got != nil {
+		t.Fatalf("UpdateMessage=%+v, want nil", got)
+	}
+	checkStoredMessage(t, s, m)
+}
+
+// A tombstone keeps its place in the history, its Seq and EditedAt, and
+// loses its text and mentions.
+func testDeleteMessageTombstone(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	first := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "first"))
+	m := NewChannelMessage(ch, ann, "regret <@"+ann.ID+">")
+	m.ClientMsgID = "client-1"
+	m.Mentions = []string{ann.ID}
+	MustAppendMessage(t, s, m)
+	_, err := s.UpdateMessage(t.Context(), m.ID, parley.MessageUpdate{EditedAt: new(minute(5))})
+	checkOK(t, "UpdateMessage", err)
+	last := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "last"))
+
+	got, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+	want := *m
+	want.Text, want.Mentions, want.Deleted, want.EditedAt = "", nil, true, new(minute(5))
+	checkMessage(t, got, &want)
+
+	checkStoredMessage(t, s, &want)
+	checkHistory(t, s, ch.ID, first, &want, last)
+	next := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "next"))
+	if next.Seq != 4 {
+		t.Fatalf("Seq=%d, want 4", next.Seq)
+	}
+}
+
+func testDeleteMessageIdempotent(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "twice"))
+
+	first, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+	second, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage again", err)
+	checkMessage(t, second, first)
+	checkStoredMessage(t, s, first)
+	if !first.Deleted {
+		t.Fatalf("Deleted=false, want true")
+	}
+}
+
+// The tombstone loses its reactions and its pin; other messages keep
+// theirs.
+func testDeleteMessageRemovesPinAndReactions(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	bob := MustCreateUser(t, s, "Bob")
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "doomed"))
+	other := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "kept"))
+	for _, msg := range []*parley.Message{m, other} {
+		mustAddReaction(t, s, msg, ann, "eyes")
+		mustAddReaction(t, s, msg, bob, "eyes")
+	}
+	mustPinMessage(t, s, m, ann, 10)
+	otherPin := mustPinMessage(t, s, other, ann, 11)
+
+	got, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+	if len(got.Reactions) != 0 {
+		t.Fatalf("Reactions=%v, want none", got.Reactions)
+	}
+	stored, err := s.Message(t.Context(), m.ID)
+	checkOK(t, "Message", err)
+	if len(stored.Reactions) != 0 {
+		t.Fatalf("Reactions=%v after DeleteMessage, want none", stored.Reactions)
+	}
+	checkPins(t, s, ch.ID, otherPin)
+	removed, err := s.RemoveReaction(t.Context(), m.ID, bob.ID, "eyes")
+	checkOK(t, "RemoveReaction", err)
+	checkBool(t, "RemoveReaction", removed, false)
+	unpinned, err := s.UnpinMessage(t.Context(), m.ID)
+	checkOK(t, "UnpinMessage", err)
+	checkBool(t, "UnpinMessage", unpinned, false)
+
+	other.Reactions = []parley.Reaction{{Name: "eyes", Count: 2, UserIDs: []string{ann.ID, bob.ID}}}
+	checkStoredMessage(t, s, other)
+}
+
+func testDeleteMessageErrNotFound(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
+
+	got, err := s.DeleteMessage(t.Context(), NewID("msg"))
+	checkCode(t, err, parley.ENOTFOUND)
+	if got != nil {
+		t.Fatalf("DeleteMessage=%+v, want nil", got)
+	}
+	checkStoredMessage(t, s, m)
+}
+
+// checkStoredMessage fails t unless Message returns want, with all its
+// stored fields and its reactions.
+func checkStoredMessage(t testing.TB, s parley.Store, want *parley.Message) {
+	t.Helper()
+	got, err := s.Message(t.Context(), want.ID)
+	checkOK(t, "Message", err)
+	checkMessage(t, got, want)
+}
+
 // checkHistory fails t unless the conversation holds exactly want, in
 // order, with all their stored fields.
 func checkHistory(t testing.TB, s parley.Store, conversationID string, want ...*parley.Message) {
@@ -409,7 +652,54 @@ func checkMessage(t testing.TB, got, want *parley.Message) {
 		t.Fatalf("CreatedAt=%v, want %v", got.CreatedAt, want.CreatedAt)
 	case got.ClientMsgID != want.ClientMsgID:
 		t.Fatalf("ClientMsgID=%q, want %q", got.ClientMsgID, want.ClientMsgID)
+	case got.ParentID != want.ParentID:
+		t.Fatalf("ParentID=%q, want %q", got.ParentID, want.ParentID)
+	case got.AlsoToChannel != want.AlsoToChannel:
+		t.Fatalf("AlsoToChannel=%t, want %t", got.AlsoToChannel, want.AlsoToChannel)
+	case got.ReplyCount != want.ReplyCount:
+		t.Fatalf("ReplyCount=%d, want %d", got.ReplyCount, want.ReplyCount)
+	case !sameTime(got.LastReplyAt, want.LastReplyAt):
+		t.Fatalf("LastReplyAt=%s, want %s", timeString(got.LastReplyAt), timeString(want.LastReplyAt))
+	case !sameTime(got.EditedAt, want.EditedAt):
+		t.Fatalf("EditedAt=%s, want %s", timeString(got.EditedAt), timeString(want.EditedAt))
+	case got.Deleted != want.Deleted:
+		t.Fatalf("Deleted=%t, want %t", got.Deleted, want.Deleted)
+	case !slices.Equal(got.Mentions, want.Mentions):
+		t.Fatalf("Mentions=%q, want %q", got.Mentions, want.Mentions)
 	}
+	checkReactions(t, got.Reactions, want.Reactions)
+}
+
+// checkReactions fails t unless got has the names, counts and user IDs of
+// want, in order. The emails in Users are the service's to fill in, so they
+// are not compared.
+func checkReactions(t testing.TB, got, want []parley.Reaction) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("Reactions=%v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i].Name != want[i].Name || got[i].Count != want[i].Count ||
+			!slices.Equal(got[i].UserIDs, want[i].UserIDs) {
+			t.Fatalf("Reactions[%d]=%+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// sameTime reports whether a and b are both nil or the same time.
+func sameTime(a, b *parley.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(b.Time)
+}
+
+// timeString formats an optional time for a failure message.
+func timeString(t *parley.Time) string {
+	if t == nil {
+		return "nil"
+	}
+	return t.String()
 }
 
 // pageSeqs returns the Seq numbers of page, in order.

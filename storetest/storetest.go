@@ -35,7 +35,7 @@ import (
 // itself first, so a second Close must not fail t.
 func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 	cases := slices.Concat(userCases, tokenCases, workspaceCases, channelCases,
-		messageCases, storeCases)
+		messageCases, threadCases, reactionCases, pinCases, storeCases)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newStore(t))
@@ -197,6 +197,28 @@ func NewDirectMessage(sender, receiver *parley.User, text string) *parley.Messag
 		Text:           text,
 		CreatedAt:      minute(3),
 	}
+}
+
+// NewReply returns a reply from sender in the thread of root, in root's
+// conversation, with a fresh ID and no Seq, not stored yet.
+func NewReply(root *parley.Message, sender *parley.User, text string) *parley.Message {
+	m := &parley.Message{
+		ID:             NewID("msg"),
+		ConversationID: root.ConversationID,
+		WorkspaceID:    root.WorkspaceID,
+		ChannelID:      root.ChannelID,
+		SenderID:       sender.ID,
+		Text:           text,
+		CreatedAt:      minute(4),
+		ParentID:       root.ID,
+	}
+	if parley.IsDMConversation(root.ConversationID) {
+		m.ReceiverID = root.SenderID
+		if sender.ID == root.SenderID {
+			m.ReceiverID = root.ReceiverID
+		}
+	}
+	return m
 }
 
 // MustAppendMessage appends m and returns the stored message, failing tb if

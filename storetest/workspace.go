@@ -13,6 +13,7 @@ var workspaceCases = []testCase{
 	{"Workspace/ErrNotFound", testWorkspaceErrNotFound},
 	{"DeleteWorkspace/Cascades", testDeleteWorkspaceCascades},
 	{"DeleteWorkspace/ErrNotFound", testDeleteWorkspaceErrNotFound},
+	{"DeleteWorkspace/CascadesPinsAndReactions", testDeleteWorkspaceCascadesPinsAndReactions},
 	{"WorkspaceMemberIDs/JoinOrder", testWorkspaceMemberIDsJoinOrder},
 	{"IsWorkspaceMember/OK", testIsWorkspaceMemberOK},
 	{"WorkspacesOfUser/OldestFirstWithCounts", testWorkspacesOfUserOldestFirst},
@@ -160,6 +161,30 @@ func testDeleteWorkspaceCascades(t *testing.T, s parley.Store) {
 
 	checkHistory(t, s, dm.ConversationID, dm)
 	checkHistory(t, s, otherGeneral.ID, kept)
+}
+
+// Deleting a workspace removes the pins and reactions of its channels'
+// messages; those of another workspace and of direct messages stay.
+func testDeleteWorkspaceCascadesPinsAndReactions(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	ws, general := MustCreateWorkspace(t, s, ann, "Acme")
+	gone := MustAppendMessage(t, s, NewChannelMessage(general, ann, "gone"))
+	mustAddReaction(t, s, gone, ann, "wave")
+	mustPinMessage(t, s, gone, ann, 10)
+	_, otherGeneral := MustCreateWorkspace(t, s, ann, "Other")
+	kept := MustAppendMessage(t, s, NewChannelMessage(otherGeneral, ann, "kept"))
+	keptPin := mustPinMessage(t, s, kept, ann, 11)
+	dm := MustAppendMessage(t, s, NewDirectMessage(ann, bob, "direct"))
+	mustAddReaction(t, s, dm, bob, "wave")
+
+	checkOK(t, "DeleteWorkspace", s.DeleteWorkspace(t.Context(), ws.ID))
+
+	checkPins(t, s, general.ID)
+	_, err := s.Message(t.Context(), gone.ID)
+	checkCode(t, err, parley.ENOTFOUND)
+	checkPins(t, s, otherGeneral.ID, keptPin)
+	dm.Reactions = []parley.Reaction{{Name: "wave", Count: 1, UserIDs: []string{bob.ID}}}
+	checkStoredMessage(t, s, dm)
 }
 
 func testDeleteWorkspaceErrNotFound(t *testing.T, s parley.Store) {

@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		if err := m.Run(ctx); err != nil {
 			fmt.Fprintf(stderr, "parley: %s\n", err)
+			m.Close()
 			return 1
 		}
 		<-ctx.Done()

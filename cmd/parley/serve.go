@@ -156,29 +156,34 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.Hub = realtime.NewHub(0)
 	m.Service = &app.Service{
-		Store: store, Events: m.Hub, Logger: m.Logger.With("component", "app"),
+		Store: store, Events: m.Hub, Presence: m.Hub, Logger: m.Logger.With("component", "app"),
 		PasswordCost: m.PasswordCost,
 	}
 	if err := m.Service.Open(ctx); err != nil {
 		return err
 	}
 
-	m.Server = &parleyhttp.Server{
+	srv := &parleyhttp.Server{
 		Service: m.Service, Hub: m.Hub, Logger: m.Logger.With("component", "http"),
 		Addr: m.Config.Addr, WS: m.WS,
 	}
-	if err := m.Server.Open(); err != nil {
+	if err := srv.Open(); err != nil {
 		return err
 	}
+	m.Server = srv
 	m.Logger.Info("listening", "url", m.Server.URL())
 	return nil
 }
 
 // Close shuts down in reverse order of Run: the server (which ends requests
-// in flight and WebSocket connections), then the store.
+// in flight and WebSocket connections), then the store. It closes what Run
+// opened, so it is safe after a Run that failed half-way, or none.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
 
 	m.Logger.Info("shutting down")
 	var firstErr error

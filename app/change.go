@@ -1,0 +1,330 @@
+package app
+
+import (
+	"context"
+
+	"github.com/parleychat/parley"
+)
+
+// ReactionEvent is the payload of reaction_added and reaction_removed: who
+// reacted with what, where, and the message's reactions afterwards.
+type ReactionEvent struct {
+	MessageID   string            `json:"message_id"`
+	WorkspaceID string            `json:"workspace_id,omitempty"`
+	ChannelID   string            `json:"channel_id,omitempty"`
+	Name        string            `json:"name"`
+	User        string            `json:"user"`
+	UserID      string            `json:"user_id"`
+	Reactions   []parley.Reaction `json:"reactions"`
+}
+
+// PinnedMessage is a pin as the API shows it.
+type PinnedMessage struct {
+	Message  *parley.Message `json:"message"`
+	PinnedBy string          `json:"pinned_by"`
+	PinnedAt parley.Time     `json:"pinned_at"`
+}
+
+// PinEvent is the payload of message_pinned and message_unpinned.
+type PinEvent struct {
+	MessageID   string      `json:"message_id"`
+	WorkspaceID string      `json:"workspace_id"`
+	ChannelID   string      `json:"channel_id"`
+	User        string      `json:"user"`
+	PinnedAt    parley.Time `json:"pinned_at,omitzero"`
+}
+
+// ThreadPage is a page of a thread: its root and some of its replies.
+type ThreadPage struct {
+	Root     *parley.Message   `json:"root"`
+	Messages []*parley.Message `json:"messages"`
+	HasMore  bool              `json:"has_more"`
+}
+
+// EditMessage replaces a message's text. Only its sender may, and not in an
+// archived channel or once it is deleted. Mentions are read anew.
+func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*parley.Message, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	text, err = normalizeText("message", text, MaxMessageLen)
+	if err != nil {
+		return nil, err
+	}
+	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
+	if err != nil {
+		return nil, err
+	} else if m.SenderID != u.ID {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender may edit a message")
+	} else if m.Deleted {
+		return nil, parley.Errorf(parley.ECONFLICT, "the message was deleted")
+	} else if err := c.writable(); err != nil {
+		return nil, err
+	}
+
+	m.Text = text
+	if err := s.mention(ctx, c, m); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	mentions := m.Mentions
+	m, err = s.Store.UpdateMessage(ctx, m.ID, parley.MessageUpdate{Text: &text, Mentions: &mentions, EditedAt: &now})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.describeMessages(ctx, m); err != nil {
+		return nil, err
+	}
+	s.publishTo(ctx, c, parley.EventMessageChanged, m)
+	return m, nil
+}
+
+// DeleteMessage makes a message a tombstone: its text, mentions, reactions
+// and pin go, its place in history and its replies stay. The sender may, and
+// in a channel the workspace admin. Deleting twice answers the same.
+func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.Message, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
+	if err != nil {
+		return nil, err
+	}
+	admin := c.channel != nil && c.channel.workspace.AdminID == u.ID
+	if m.SenderID != u.ID && !admin {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender or the workspace admin may delete a message")
+	}
+
+	wasDeleted := m.Deleted
+	if m, err = s.Store.DeleteMessage(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	if err := s.describeMessages(ctx, m); err != nil {
+		return nil, err
+	}
+	if !wasDeleted {
+		s.Logger.InfoContext(ctx, "message deleted", "message_id", m.ID, "user_id", u.ID)
+		s.publishTo(ctx, c, parley.EventMessageDeleted, m)
+	}
+	return m, nil
+}
+
+// React adds the caller's reaction to a message they may see. Reacting
+// again with the same name changes nothing.
+func (s *Service) React(ctx context.Context, messageID, name string) (*parley.Message, error) {
+	return s.react(ctx, messageID, name, true)
+}
+
+// Unreact removes the caller's reaction. Removing one that is not there
+// changes nothing.
+func (s *Service) Unreact(ctx context.Context, messageID, name string) (*parley.Message, error) {
+	return s.react(ctx, messageID, name, false)
+}
+
+// react adds or removes a reaction and pushes the change.
+func (s *Service) react(ctx context.Context, messageID, name string, add bool) (*parley.Message, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	name, err = NormalizeReactionName(name)
+	if err != nil {
+		return nil, err
+	}
+	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
+	if err != nil {
+		return nil, err
+	} else if err := c.writable(); err != nil {
+		return nil, err
+	} else if m.Deleted {
+		return nil, parley.Errorf(parley.ECONFLICT, "the message was deleted")
+	}
+
+	var changed bool
+	typ := parley.EventReactionAdded
+	if add {
+		changed, err = s.Store.AddReaction(ctx, m.ID, u.ID, name)
+	} else {
+		typ = parley.EventReactionRemoved
+		changed, err = s.Store.RemoveReaction(ctx, m.ID, u.ID, name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m, err = s.Store.Message(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	if err := s.describeMessages(ctx, m); err != nil {
+		return nil, err
+	}
+	if changed {
+		s.publishTo(ctx, c, typ, &ReactionEvent{
+			MessageID: m.ID, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID,
+			Name: name, User: u.Email, UserID: u.ID, Reactions: m.Reactions,
+		})
+	}
+	return m, nil
+}
+
+// Pin pins a channel message to its channel. Channel members may, while the
+// channel is not archived. Pinning twice changes nothing.
+func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, error) {
+	u, m, c, err := s.pinnable(ctx, messageID)
+	if err != nil {
+		return nil, err
+	} else if m.Deleted {
+		return nil, parley.Errorf(parley.ECONFLICT, "the message was deleted")
+	}
+
+	p := &parley.Pin{ChannelID: m.ChannelID, MessageID: m.ID, PinnedByID: u.ID, PinnedAt: s.now()}
+	pinned, err := s.Store.PinMessage(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if pinned {
+		s.publishTo(ctx, c, parley.EventMessagePinned, &PinEvent{
+			MessageID: m.ID, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email, PinnedAt: p.PinnedAt,
+		})
+	}
+	return s.pinOf(ctx, m)
+}
+
+// Unpin unpins a message. Channel members may. Unpinning a message that is
+// not pinned changes nothing.
+func (s *Service) Unpin(ctx context.Context, messageID string) error {
+	u, m, c, err := s.pinnable(ctx, messageID)
+	if err != nil {
+		return err
+	}
+	unpinned, err := s.Store.UnpinMessage(ctx, m.ID)
+	if err != nil {
+		return err
+	}
+	if unpinned {
+		s.publishTo(ctx, c, parley.EventMessageUnpinned, &PinEvent{
+			MessageID: m.ID, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email,
+		})
+	}
+	return nil
+}
+
+// Pins lists a channel's pinned messages, the most recently pinned first,
+// to its members.
+func (s *Service) Pins(ctx context.Context, workspaceID, channelID string) ([]*PinnedMessage, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.channelConversation(ctx, u.ID, workspaceID, channelID)
+	if err != nil {
+		return nil, err
+	} else if !c.channel.isMember {
+		return nil, parley.Errorf(parley.EFORBIDDEN, "only channel members may list pins")
+	}
+
+	pins, err := s.Store.Pins(ctx, c.channel.channel.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*PinnedMessage, 0, len(pins))
+	msgs := make([]*parley.Message, 0, len(pins))
+	for _, p := range pins {
+		m, err := s.Store.Message(ctx, p.MessageID)
+		if parley.ErrorCode(err) == parley.ENOTFOUND {
+			continue // deleted since the pins were read
+		} else if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+		out = append(out, &PinnedMessage{Message: m, PinnedBy: p.PinnedByID, PinnedAt: p.PinnedAt})
+	}
+	if err := s.describeMessages(ctx, msgs...); err != nil {
+		return nil, err
+	}
+	return out, s.pinnersToEmails(ctx, out)
+}
+
+// Thread returns the root of a thread and a page of its replies, to those
+// who may see the root. Given a reply, it answers with that reply's thread.
+func (s *Service) Thread(ctx context.Context, messageID string, p PageRequest) (*ThreadPage, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := p.filter()
+	if err != nil {
+		return nil, err
+	}
+	root, c, err := s.visibleMessage(ctx, u.ID, messageID)
+	if err != nil {
+		return nil, err
+	}
+	if root.ParentID != "" {
+		if root, err = s.Store.Message(ctx, root.ParentID); err != nil {
+			return nil, err
+		}
+	}
+
+	f.ParentID, f.IncludeReplies = root.ID, false
+	page, err := s.history(ctx, c.id, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.describeMessages(ctx, root); err != nil {
+		return nil, err
+	}
+	return &ThreadPage{Root: root, Messages: page.Messages, HasMore: page.HasMore}, nil
+}
+
+// pinnable returns a channel message the caller may pin or unpin.
+func (s *Service) pinnable(ctx context.Context, messageID string) (*parley.User, *parley.Message, *conversation, error) {
+	u, err := caller(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
+	if err != nil {
+		return nil, nil, nil, err
+	} else if c.channel == nil {
+		return nil, nil, nil, parley.Errorf(parley.EINVALID, "only channel messages can be pinned")
+	} else if err := c.canPost(u.ID); err != nil {
+		return nil, nil, nil, err
+	}
+	return u, m, c, nil
+}
+
+// pinOf returns the pin of a message as it is stored.
+func (s *Service) pinOf(ctx context.Context, m *parley.Message) (*PinnedMessage, error) {
+	pins, err := s.Store.Pins(ctx, m.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pins {
+		if p.MessageID == m.ID {
+			if err := s.describeMessages(ctx, m); err != nil {
+				return nil, err
+			}
+			pm := &PinnedMessage{Message: m, PinnedBy: p.PinnedByID, PinnedAt: p.PinnedAt}
+			return pm, s.pinnersToEmails(ctx, []*PinnedMessage{pm})
+		}
+	}
+	return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+}
+
+// pinnersToEmails replaces the pinners' IDs with their emails.
+func (s *Service) pinnersToEmails(ctx context.Context, pins []*PinnedMessage) error {
+	ids := make([]string, len(pins))
+	for i, p := range pins {
+		ids[i] = p.PinnedBy
+	}
+	emails, err := s.emails(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, p := range pins {
+		p.PinnedBy = emails[p.PinnedBy]
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/parleychat/parley"
+)
+
+// PinMessage pins p.MessageID to p.ChannelID. It reports false, and changes
+// nothing, if the message is pinned already, and returns ENOTFOUND if the
+// message or the channel does not exist.
+func (s *Store) PinMessage(ctx context.Context, p *parley.Pin) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO pins (message_id, channel_id, pinned_by, pinned_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (message_id) DO NOTHING
+	`, p.MessageID, p.ChannelID, p.PinnedByID, millis(p.PinnedAt.Time))
+	if isForeignKey(err) {
+		return false, parley.Errorf(parley.ENOTFOUND, "message or channel not found")
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: pin message: %w", err)
+	}
+	return affected(res, "pin message")
+}
+
+// UnpinMessage unpins the message. It reports false if it was not pinned.
+func (s *Store) UnpinMessage(ctx context.Context, messageID string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM pins WHERE message_id = ?`, messageID)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: unpin message: %w", err)
+	}
+	return affected(res, "unpin message")
+}
+
+// Pins lists the channel's pins, the most recently pinned first; of pins
+// with the same PinnedAt, the one stored last comes first. It returns an
+// empty list for a channel that does not exist.
+func (s *Store) Pins(ctx context.Context, channelID string) ([]*parley.Pin, error) {
+	rows, err := s.rdb.QueryContext(ctx, `
+		SELECT channel_id, message_id, pinned_by, pinned_at FROM pins
+		WHERE channel_id = ?
+		ORDER BY pinned_at DESC, rowid DESC
+	`, channelID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pins: %w", err)
+	}
+	defer rows.Close()
+
+	list := []*parley.Pin{}
+	for rows.Next() {
+		var p parley.Pin
+		var pinnedAt int64
+		if err := rows.Scan(&p.ChannelID, &p.MessageID, &p.PinnedByID, &pinnedAt); err != nil {
+			return nil, fmt.Errorf("sqlite: pins: %w", err)
+		}
+		p.PinnedAt = timeOf(pinnedAt)
+		list = append(list, &p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: pins: %w", err)
+	}
+	return list, nil
+}

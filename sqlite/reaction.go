@@ -1,0 +1,98 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/parleychat/parley"
+)
+
+// AddReaction records the user's reaction with the given name. It reports
+// false, and changes nothing, if the user already reacted with that name,
+// and returns ENOTFOUND if there is no such message.
+func (s *Store) AddReaction(ctx context.Context, messageID, userID, name string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		INSERT INTO reactions (message_id, user_id, name) VALUES (?, ?, ?)
+		ON CONFLICT (message_id, user_id, name) DO NOTHING
+	`, messageID, userID, name)
+	if isForeignKey(err) {
+		return false, parley.Errorf(parley.ENOTFOUND, "message not found")
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: add reaction: %w", err)
+	}
+	return affected(res, "add reaction")
+}
+
+// RemoveReaction removes the user's reaction with the given name. It reports
+// false if there was none.
+func (s *Store) RemoveReaction(ctx context.Context, messageID, userID, name string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND name = ?
+	`, messageID, userID, name)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: remove reaction: %w", err)
+	}
+	return affected(res, "remove reaction")
+}
+
+// withReactions sets the Reactions of msgs, read in tx with one query
+// whatever their number. A reaction's name comes in the order it was first
+// given on its message, and its users in the order they reacted.
+//
+// The IDs travel as one JSON array, which json_each unpacks, rather than as
+// one parameter each: a page may hold more messages than SQLite takes
+// parameters.
+func withReactions(ctx context.Context, tx *sql.Tx, msgs []*parley.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	byID := make(map[string]*parley.Message, len(msgs))
+	ids := make([]string, len(msgs))
+	for i, m := range msgs {
+		byID[m.ID], ids[i] = m, m.ID
+	}
+	idList, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("reactions: %w", err)
+	}
+
+	// Rows come in the order the reactions were given, so the first row of
+	// a name is its first reaction.
+	rows, err := tx.QueryContext(ctx, `
+		SELECT message_id, user_id, name FROM reactions
+		WHERE message_id IN (SELECT value FROM json_each(?))
+		ORDER BY id
+	`, string(idList))
+	if err != nil {
+		return fmt.Errorf("reactions: %w", err)
+	}
+	defer rows.Close()
+
+	for rows.Next() {
+		var messageID, userID, name string
+		if err := rows.Scan(&messageID, &userID, &name); err != nil {
+			return fmt.Errorf("reactions: %w", err)
+		}
+		addReaction(byID[messageID], userID, name)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reactions: %w", err)
+	}
+	return nil
+}
+
+// addReaction adds the user's reaction with the given name to m's
+// Reactions, after the reactions already there. A message has a handful of
+// names at most, so a linear search finds the name's entry.
+func addReaction(m *parley.Message, userID, name string) {
+	for i := range m.Reactions {
+		if r := &m.Reactions[i]; r.Name == name {
+			r.UserIDs = append(r.UserIDs, userID)
+			r.Count++
+			return
+		}
+	}
+	m.Reactions = append(m.Reactions, parley.Reaction{Name: name, Count: 1, UserIDs: []string{userID}})
+}
