@@ -92,7 +92,7 @@ func normalizeText(field, text string, max int) (string, error) {
 }
 
 // reactionNamePattern is the shape of an emoji name, as Slack writes them:
-// lowercase letters, digits, '_', '-', '+' and '\”, with an optional skin
+// lowercase letters, digits, '_', '-', '+' and apostrophes, with an optional skin
 // tone ("thumbsup::skin-tone-2"). Custom emoji are allowed, so any name of
 // that shape is accepted.
 var reactionNamePattern = regexp.MustCompile(`^[a-z0-9_+'-]+(::skin-tone-[2-6])?$`)
