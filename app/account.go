@@ -102,18 +102,29 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	return s.newSession(ctx, u)
 }
 
-// Logout makes a refresh token stop working. The caller must be signed in.
-// Logging out with a token that already stopped working is not an error, so
-// that a retried logout succeeds.
+// Logout makes the caller's refresh token stop working. Logging out with a
+// token that already stopped working is not an error, so that a retried
+// logout succeeds; neither is one of another user's, which stays valid.
 func (s *Service) Logout(ctx context.Context, refreshToken string) error {
-	if _, err := caller(ctx); err != nil {
+	u, err := caller(ctx)
+	if err != nil {
 		return err
 	} else if refreshToken == "" {
 		return parley.Errorf(parley.EINVALID, "refresh_token is required")
 	}
-	_, err := s.Store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
-	if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+
+	t, err := s.Store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil
+	} else if err != nil {
 		return err
+	}
+	// The store can only take a token and hand it back, so another user's
+	// token is put back. For that moment a refresh with it would fail;
+	// holding someone else's refresh token is already a breach, so the
+	// window matters little.
+	if t.UserID != u.ID {
+		return s.Store.CreateRefreshToken(ctx, t)
 	}
 	return nil
 }

@@ -231,8 +231,10 @@ func TestWorkspaceRules(t *testing.T) {
 	})
 
 	t.Run("ErrBadName", func(t *testing.T) {
-		_, err := svc.CreateWorkspace(annCtx, "   ")
-		wantCode(t, err, parley.EINVALID)
+		for _, name := range []string{"   ", "a\x00b", "bell\x07"} {
+			_, err := svc.CreateWorkspace(annCtx, name)
+			wantCode(t, err, parley.EINVALID)
+		}
 	})
 }
 
@@ -326,6 +328,20 @@ func TestChannelRules(t *testing.T) {
 		}
 		_, err = svc.Channel(bobCtx, ws.ID, public.ID)
 		wantCode(t, err, parley.ENOTFOUND)
+	})
+
+	t.Run("AdminManagesPrivateChannelsTheyAreNotIn", func(t *testing.T) {
+		hidden, err := svc.CreateChannel(bobCtx, ws.ID, "hidden", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Channel(annCtx, ws.ID, hidden.ID)
+		wantCode(t, err, parley.ENOTFOUND) // the admin does not read it
+		err = svc.DeleteChannel(carlCtx, ws.ID, hidden.ID)
+		wantCode(t, err, parley.ENOTFOUND) // nor does anyone else outside it
+		if err := svc.DeleteChannel(annCtx, ws.ID, hidden.ID); err != nil {
+			t.Fatal(err) // but may delete it
+		}
 	})
 
 	t.Run("ErrChannelOfAnotherWorkspace", func(t *testing.T) {

@@ -60,7 +60,7 @@ func (s *Service) DeleteChannel(ctx context.Context, workspaceID, channelID stri
 	if err != nil {
 		return err
 	}
-	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	v, err := s.managedChannel(ctx, u.ID, workspaceID, channelID)
 	if err != nil {
 		return err
 	} else if v.channel.CreatorID != u.ID && v.workspace.AdminID != u.ID {
@@ -153,7 +153,7 @@ func (s *Service) LeaveChannel(ctx context.Context, workspaceID, channelID, emai
 	if err != nil {
 		return err
 	}
-	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	v, err := s.managedChannel(ctx, u.ID, workspaceID, channelID)
 	if err != nil {
 		return err
 	}
@@ -215,6 +215,26 @@ func (s *Service) visibleChannel(ctx context.Context, userID, workspaceID, chann
 	return &channelView{workspace: ws, channel: ch, isMember: member}, nil
 }
 
+// managedChannel is visibleChannel for managing a channel: the workspace
+// admin, who may delete or change any channel and remove anyone from it,
+// reaches private channels they are not in too. Everyone else sees what
+// visibleChannel shows them.
+func (s *Service) managedChannel(ctx context.Context, userID, workspaceID, channelID string) (*channelView, error) {
+	v, err := s.visibleChannel(ctx, userID, workspaceID, channelID)
+	if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return v, err
+	}
+	ws, wsErr := s.memberWorkspace(ctx, userID, workspaceID)
+	if wsErr != nil || ws.AdminID != userID {
+		return nil, err
+	}
+	ch, chErr := s.Store.Channel(ctx, channelID)
+	if chErr != nil || ch.WorkspaceID != ws.ID {
+		return nil, err
+	}
+	return &channelView{workspace: ws, channel: ch}, nil
+}
+
 // describeChannel fills in a channel's creator and members as emails.
 func (s *Service) describeChannel(ctx context.Context, ch *parley.Channel) error {
 	ids, err := s.Store.ChannelMemberIDs(ctx, ch.ID)
@@ -259,7 +279,7 @@ func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID stri
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.visibleChannel(ctx, u.ID, workspaceID, channelID)
+	v, err := s.managedChannel(ctx, u.ID, workspaceID, channelID)
 	if err != nil {
 		return nil, err
 	} else if v.channel.CreatorID != u.ID && v.workspace.AdminID != u.ID {

@@ -128,8 +128,13 @@ func (s *Service) DirectHistory(ctx context.Context, userA, userB string, p Page
 		}
 		other = a
 	}
+	// A conversation with nobody is empty, just as one with a user who was
+	// never written to, so that the answer does not tell which emails
+	// have accounts.
 	peer, err := s.userByEmail(ctx, other)
-	if err != nil {
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return &parley.MessagePage{Messages: []*parley.Message{}}, nil
+	} else if err != nil {
 		return nil, err
 	}
 	return s.history(ctx, parley.DMConversationID(u.ID, peer.ID), f)

@@ -48,12 +48,13 @@ func NormalizeEmail(email string) (string, error) {
 // NormalizeChannelName lowercases name and checks the naming rules: 1 to 80
 // characters, each a letter of any script, a digit, '-' or '_'. The combining
 // marks that scripts such as Devanagari or Thai write words with count as
-// part of the letter they follow. Names are put in Unicode normal form C
-// first, so that "café" typed two ways is one name. Spaces and other
+// part of the letter they follow. Names are put in Unicode normal form KC
+// first, so that "café" typed two ways is one name and full-width
+// "ｄｅｓｉｇｎ" is "design", not a look-alike of it. Spaces and other
 // punctuation are refused rather than replaced, so that a name never
 // silently changes into another.
 func NormalizeChannelName(name string) (string, error) {
-	name = norm.NFC.String(strings.ToLower(strings.TrimSpace(name)))
+	name = strings.ToLower(norm.NFKC.String(strings.TrimSpace(name)))
 	n := utf8.RuneCountInString(name)
 	if n == 0 {
 		return "", parley.Errorf(parley.EINVALID, "channel_name is required")
@@ -76,11 +77,15 @@ func NormalizeChannelName(name string) (string, error) {
 	return name, nil
 }
 
-// normalizeText trims text and checks its length in characters.
+// normalizeText trims text and checks its length in characters. Control
+// characters other than line breaks and tabs are refused: they have no
+// place in chat and can hide text from a reader.
 func normalizeText(field, text string, max int) (string, error) {
 	text = strings.TrimSpace(text)
 	if !utf8.ValidString(text) {
 		return "", parley.Errorf(parley.EINVALID, "%s is not valid UTF-8", field)
+	} else if i := strings.IndexFunc(text, isForbiddenControl); i >= 0 {
+		return "", parley.Errorf(parley.EINVALID, "%s holds a control character", field)
 	}
 	n := utf8.RuneCountInString(text)
 	if n == 0 {
@@ -108,6 +113,12 @@ func NormalizeReactionName(name string) (string, error) {
 			"name must be an emoji name of at most %d lowercase letters, digits, '_', '-', '+' or apostrophes", MaxReactionNameLen)
 	}
 	return name, nil
+}
+
+// isForbiddenControl reports whether r is a control character other than a
+// line feed, carriage return or tab.
+func isForbiddenControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
 }
 
 // checkClientMsgID checks an optional client message ID.

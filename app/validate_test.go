@@ -20,6 +20,7 @@ func TestNormalizeChannelName(t *testing.T) {
 		{"हिन्दी", "हिन्दी", ""},
 		{"cafe\u0301", "caf\u00e9", ""},
 		{"\u0301abc", "", parley.EINVALID},
+		{"ｄｅｓｉｇｎ", "design", ""},
 		{"", "", parley.EINVALID},
 		{"   ", "", parley.EINVALID},
 		{"has space", "", parley.EINVALID},

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"sync"
 	"time"
 
@@ -42,6 +43,9 @@ type Server struct {
 	// conns tracks open WebSocket connections, which http.Server.Shutdown
 	// does not wait for, so that Close can wait for them to end.
 	conns sync.WaitGroup
+	// closing is closed when Close starts; WebSocket connections stop
+	// taking frames then.
+	closing chan struct{}
 }
 
 // Open starts listening and serving in the background.
@@ -51,6 +55,7 @@ func (s *Server) Open() error {
 	}
 	s.WS.setDefaults()
 	s.metrics = newMetrics(s.Service, s.Hub)
+	s.closing = make(chan struct{})
 
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
@@ -59,7 +64,12 @@ func (s *Server) Open() error {
 	s.ln = ln
 	s.srv = &http.Server{
 		Handler:           s.Handler(),
+		// A client must send its headers within 10 s and its whole
+		// request within 30 s, so that slow senders cannot hold
+		// connections open. WebSocket connections set their own read
+		// deadlines once upgraded.
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
@@ -77,11 +87,15 @@ func (s *Server) URL() string {
 	return "http://" + s.ln.Addr().String()
 }
 
-// Close shuts the server down gracefully: it stops accepting connections,
-// waits for requests in flight until ctx is done, then closes every
-// WebSocket connection with code 1001 and waits for them to end.
+// Close shuts the server down gracefully. At once it stops accepting
+// connections and closes every WebSocket connection with code 1001; then it
+// waits, until ctx is done, for requests in flight and WebSocket handlers to
+// end. Requests still running at the deadline are cut off, which is logged
+// but is not an error: the process may exit.
 func (s *Server) Close(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
+	close(s.closing)
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- s.srv.Shutdown(ctx) }()
 	s.Hub.Close()
 
 	done := make(chan struct{})
@@ -91,7 +105,12 @@ func (s *Server) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		s.Logger.Warn("websocket connections still open at shutdown deadline")
 	}
-	return err
+
+	if err := <-shutdown; err != nil {
+		s.Logger.Warn("requests still in flight at shutdown deadline were cut off", "err", err)
+		return s.srv.Close()
+	}
+	return nil
 }
 
 // Handler returns the server's routes with their middleware, for tests that
@@ -113,7 +132,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, parley.Errorf(parley.ENOTFOUND, "no such route"))
 	})
-	return s.observe(mux)
+
+	// net/http redirects a path with "//", "." or ".." segments to its
+	// clean form with an HTML body; the API has no such paths, so they
+	// get the same JSON 404 as any other unknown route.
+	clean := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p != "/" && path.Clean(p) != p {
+			Error(w, r, parley.Errorf(parley.ENOTFOUND, "no such route"))
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return s.observe(clean)
 }
 
 // route is one entry of the API: a net/http pattern, whether it needs a

@@ -87,6 +87,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(parley.NewContextWithUser(context.WithoutCancel(r.Context()), u))
 	defer cancel()
 	c := &wsConn{
+		closing: s.closing,
 		id:      rand.Text()[:16],
 		user:    u,
 		conn:    conn,
@@ -118,6 +119,7 @@ type wsConn struct {
 
 	replies chan []byte   // answers to this connection's own frames
 	done    chan struct{} // closed when the reader stops
+	closing chan struct{} // closed when the server shuts down
 }
 
 // serve runs the connection until either side ends it.
@@ -159,6 +161,11 @@ func (c *wsConn) readLoop(ctx context.Context) {
 			return
 		}
 		alive()
+		select {
+		case <-c.closing:
+			return // shutting down: take no more frames
+		default:
+		}
 
 		reply := c.handle(ctx, kind, data)
 		select {
@@ -198,6 +205,12 @@ func (c *wsConn) writeLoop() {
 
 		c.conn.SetWriteDeadline(time.Now().Add(c.config.WriteWait))
 		if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+			// A client that stopped reading altogether fills its socket,
+			// and the write times out before the close frame could be
+			// sent: it sees the connection drop instead of 1013.
+			if c.sub.Slow() {
+				c.logger.Warn("websocket dropped: slow consumer stopped reading")
+			}
 			c.conn.Close()
 			return
 		}

@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 )
@@ -24,12 +26,22 @@ type chatClient struct {
 	dm                 string
 	stdin              io.Reader
 	stdout, stderr     io.Writer
+
+	mu       sync.Mutex
+	pending  int  // sends not yet answered with an ack or an error
+	failed   bool // a send was refused
+	quitting bool // the client is closing the connection itself
+	settled  chan struct{}
 }
+
+// chatAnswerWait bounds how long parley chat waits, after its input ends,
+// for the answers to what it sent.
+const chatAnswerWait = 5 * time.Second
 
 // runChat parses the flags of parley chat and runs it until stdin ends or
 // the server closes the connection.
 func runChat(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := &chatClient{stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &chatClient{stdin: stdin, stdout: stdout, stderr: stderr, settled: make(chan struct{}, 1)}
 	fs := flag.NewFlagSet("parley chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server URL")
@@ -40,15 +52,19 @@ func runChat(ctx context.Context, args []string, getenv func(string) string, std
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if c.token == "" {
+	switch {
+	case c.token == "":
 		return errors.New("chat: --token or PARLEY_TOKEN is required")
-	} else if c.dm == "" && (c.workspace == "" || c.channel == "") {
+	case c.dm != "" && (c.workspace != "" || c.channel != ""):
+		return errors.New("chat: give --workspace and --channel, or --dm EMAIL, not both")
+	case c.dm == "" && (c.workspace == "" || c.channel == ""):
 		return errors.New("chat: give --workspace and --channel, or --dm EMAIL")
 	}
 	return c.run(ctx)
 }
 
-// run connects and relays between the terminal and the server.
+// run connects and relays between the terminal and the server. It fails if
+// the server refused anything that was sent.
 func (c *chatClient) run(ctx context.Context) error {
 	u, err := url.Parse(c.url)
 	if err != nil {
@@ -61,7 +77,9 @@ func (c *chatClient) run(ctx context.Context) error {
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u.String(), header)
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("chat: connect: %s", resp.Status)
+			var body struct{ Message string }
+			json.NewDecoder(resp.Body).Decode(&body)
+			return fmt.Errorf("chat: connect: %s: %s", resp.Status, body.Message)
 		}
 		return fmt.Errorf("chat: connect: %w", err)
 	}
@@ -72,53 +90,119 @@ func (c *chatClient) run(ctx context.Context) error {
 		_, frame, err := conn.ReadMessage()
 		if err != nil {
 			var ce *websocket.CloseError
-			if errors.As(err, &ce) {
-				fmt.Fprintf(c.stderr, "closed by server: %d %s\n", ce.Code, ce.Text)
-				return nil
+			c.mu.Lock()
+			quitting, failed := c.quitting, c.failed
+			c.mu.Unlock()
+			if errors.As(err, &ce) && !quitting {
+				fmt.Fprintf(c.stderr, "closed by the server: %d %s\n", ce.Code, ce.Text)
+			}
+			if failed {
+				return errors.New("chat: the server refused a message")
 			}
 			return nil
 		}
-		fmt.Fprintln(c.stdout, describe(frame))
+		fmt.Fprintln(c.stdout, c.describe(frame))
 	}
 }
 
-// send writes each line of stdin as a message, and closes the connection
-// when stdin ends.
+// send writes each line of stdin as a message. When stdin ends, it waits a
+// moment for the answers to what it sent, then closes the connection.
 func (c *chatClient) send(conn *websocket.Conn) {
 	lines := bufio.NewScanner(c.stdin)
 	for lines.Scan() {
+		if strings.TrimSpace(lines.Text()) == "" {
+			continue
+		}
 		f := map[string]string{"action": "channelChat", "workspace_id": c.workspace,
 			"channel_id": c.channel, "message": lines.Text()}
 		if c.dm != "" {
 			f = map[string]string{"action": "dmChat", "receiver": c.dm, "message": lines.Text()}
 		}
+		c.mu.Lock()
+		c.pending++
+		c.mu.Unlock()
 		if err := conn.WriteJSON(f); err != nil {
 			return
 		}
 	}
+
+	deadline := time.NewTimer(chatAnswerWait)
+	defer deadline.Stop()
+wait:
+	for c.waiting() {
+		select {
+		case <-c.settled:
+		case <-deadline.C:
+			fmt.Fprintln(c.stderr, "no answer from the server for some messages")
+			c.mu.Lock()
+			c.failed = true
+			c.mu.Unlock()
+			break wait
+		}
+	}
+	c.mu.Lock()
+	c.quitting = true
+	c.mu.Unlock()
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
 	conn.WriteMessage(websocket.CloseMessage, msg)
 }
 
-// describe renders a server frame as one readable line.
-func describe(frame []byte) string {
+// waiting reports whether sends are still unanswered.
+func (c *chatClient) waiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pending > 0
+}
+
+// answered notes the answer to one send.
+func (c *chatClient) answered(refused bool) {
+	c.mu.Lock()
+	c.pending--
+	c.failed = c.failed || refused
+	c.mu.Unlock()
+	select {
+	case c.settled <- struct{}{}:
+	default:
+	}
+}
+
+// describe renders a server frame as one readable line, and notes the
+// answers to this client's sends.
+func (c *chatClient) describe(frame []byte) string {
 	var f struct {
-		Type    string `json:"type"`
-		Sender  string `json:"sender"`
-		Message string `json:"message"`
-		Seq     int64  `json:"seq"`
-		Code    string `json:"code"`
+		Type     string `json:"type"`
+		Sender   string `json:"sender"`
+		Receiver string `json:"receiver"`
+		Message  string `json:"message"`
+		ParentID string `json:"parent_id"`
+		Seq      int64  `json:"seq"`
+		Code     string `json:"code"`
+		User     struct {
+			Email    string `json:"email"`
+			Nickname string `json:"nickname"`
+		} `json:"user"`
 	}
 	if json.Unmarshal(frame, &f) != nil {
 		return string(frame)
 	}
 	switch f.Type {
+	case "hello":
+		return fmt.Sprintf("connected as %s (%s); type a line and press Enter to send it", f.User.Email, f.User.Nickname)
 	case "message":
-		return fmt.Sprintf("#%d %s: %s", f.Seq, f.Sender, f.Message)
+		where := ""
+		if f.Receiver != "" {
+			where = fmt.Sprintf("[direct, to %s] ", f.Receiver)
+		}
+		if f.ParentID != "" {
+			where += "[thread reply] "
+		}
+		return fmt.Sprintf("#%d %s%s: %s", f.Seq, where, f.Sender, f.Message)
 	case "ack":
+		c.answered(false)
 		return fmt.Sprintf("  (stored as #%d)", f.Seq)
 	case "error":
-		return fmt.Sprintf("  error %s: %s", f.Code, f.Message)
+		c.answered(true)
+		return fmt.Sprintf("  refused, %s: %s", f.Code, f.Message)
 	}
 	return string(frame)
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -97,22 +98,26 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string, output io.W
 	return m.check()
 }
 
-// check validates the settings.
+// check validates the settings. Each error names the flag and its
+// variable, since either may have set the value.
 func (m *Main) check() error {
 	c := m.Config
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		return fmt.Errorf("--addr %q: want host:port, such as 127.0.0.1:8080", c.Addr)
+	host, port, err := net.SplitHostPort(c.Addr)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, " /") {
+		return fmt.Errorf("--addr (PARLEY_ADDR) %q: want host:port, such as 127.0.0.1:8080", c.Addr)
 	}
 	if c.DB == "" {
-		return fmt.Errorf("--db: a SQLite file path is required")
+		return fmt.Errorf("--db (PARLEY_DB): a SQLite file path is required")
 	} else if strings.Contains(c.DB, "://") {
-		return fmt.Errorf("--db %q: only a SQLite file path is supported in this version", c.DB)
+		return fmt.Errorf("--db (PARLEY_DB) %q: only a SQLite file path is supported in this version", redact(c.DB))
 	}
 	if c.NATS != "" {
-		return fmt.Errorf("--nats: fan-out between nodes is not available in this version; leave it empty")
+		return fmt.Errorf("--nats (PARLEY_NATS): fan-out between nodes is not available in this version; leave it empty")
 	}
-	if c.OIDCIssuer != "" || c.OIDCAudience != "" {
-		return fmt.Errorf("--oidc-issuer: OIDC identity is not available in this version; leave it empty")
+	if c.OIDCIssuer != "" {
+		return fmt.Errorf("--oidc-issuer (PARLEY_OIDC_ISSUER): OIDC identity is not available in this version; leave it empty")
+	} else if c.OIDCAudience != "" {
+		return fmt.Errorf("--oidc-audience (PARLEY_OIDC_AUDIENCE): OIDC identity is not available in this version; leave it empty")
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
@@ -124,7 +129,7 @@ func (m *Main) check() error {
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil || strings.ContainsAny(s, "+-") {
-		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", s)
+		return 0, fmt.Errorf("--log-level (PARLEY_LOG_LEVEL) %q: want debug, info, warn or error", s)
 	}
 	return l, nil
 }
@@ -145,8 +150,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Logger == nil {
 		m.Logger = slog.New(slog.NewTextHandler(m.LogOutput, &slog.HandlerOptions{Level: level}))
 	}
-	m.Logger.Info("starting", "version", parley.Version, "addr", m.Config.Addr, "db", redact(m.Config.DB),
-		"log_level", m.Config.LogLevel)
 
 	store, err := sqlite.Open(m.Config.DB)
 	if err != nil {
@@ -171,7 +174,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Server = srv
-	m.Logger.Info("listening", "url", m.Server.URL())
+	// The settings are logged once the server is up, so that a start-up
+	// that fails prints only its one line of error.
+	m.Logger.Info("listening", "url", m.Server.URL(), "version", parley.Version,
+		"db", redact(m.Config.DB), "log_level", m.Config.LogLevel)
 	return nil
 }
 
