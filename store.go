@@ -143,7 +143,8 @@ type MessageStore interface {
 	// If m.ParentID is set, m is a reply: in the same transaction the store
 	// adds one to the root's ReplyCount and sets its LastReplyAt to
 	// m.CreatedAt. The service has checked that the root exists in the
-	// same conversation and is not itself a reply.
+	// same conversation and is not itself a reply; a root missing by the
+	// time the reply is stored is ENOTFOUND.
 	AppendMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
 	// Message returns the message with the given ID, with its reactions,
 	// or ENOTFOUND.

@@ -1,7 +1,9 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -54,21 +56,125 @@ func BenchmarkAppendMessageParallel(b *testing.B) {
 }
 
 // BenchmarkMessagesNewest50 reads the newest page of a long history, the
-// read a client makes when it opens a conversation.
+// read a client makes when it opens a conversation: a direct conversation
+// of plain messages, and a channel whose history lies among the replies of
+// its threads and whose messages carry reactions. Each page is read with
+// its reactions, in one more query.
 func BenchmarkMessagesNewest50(b *testing.B) {
-	s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
-	ann, bob := storetest.MustCreateUser(b, s, "Ann"), storetest.MustCreateUser(b, s, "Bob")
-	conv := parley.DMConversationID(ann.ID, bob.ID)
-	for range 2000 {
-		storetest.MustAppendMessage(b, s, storetest.NewDirectMessage(ann, bob, "some history"))
-	}
+	b.Run("Plain", func(b *testing.B) {
+		s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
+		ann, bob := storetest.MustCreateUser(b, s, "Ann"), storetest.MustCreateUser(b, s, "Bob")
+		conv := parley.DMConversationID(ann.ID, bob.ID)
+		for range 2000 {
+			storetest.MustAppendMessage(b, s, storetest.NewDirectMessage(ann, bob, "some history"))
+		}
+		benchmarkPage(b, s, conv, parley.MessageFilter{Limit: 50})
+	})
 
+	b.Run("ThreadsAndReactions", func(b *testing.B) {
+		s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
+		ch, root := mustFillThreaded(b, s, 2000)
+		b.Run("History", func(b *testing.B) {
+			benchmarkPage(b, s, ch.ID, parley.MessageFilter{Limit: 50})
+		})
+		b.Run("IncludeReplies", func(b *testing.B) {
+			benchmarkPage(b, s, ch.ID, parley.MessageFilter{IncludeReplies: true, Limit: 50})
+		})
+		b.Run("Thread", func(b *testing.B) {
+			benchmarkPage(b, s, ch.ID, parley.MessageFilter{ParentID: root.ID, Limit: 50})
+		})
+	})
+}
+
+// benchmarkPage reads the page f selects, which must be full, b.N times.
+func benchmarkPage(b *testing.B, s parley.Store, conversationID string, f parley.MessageFilter) {
 	for b.Loop() {
-		page, err := s.Messages(b.Context(), conv, parley.MessageFilter{Limit: 50})
+		page, err := s.Messages(b.Context(), conversationID, f)
 		if err != nil {
 			b.Fatal(err)
-		} else if len(page.Messages) != 50 {
-			b.Fatalf("%d messages, want 50", len(page.Messages))
+		} else if len(page.Messages) != f.Limit {
+			b.Fatalf("%d messages, want %d", len(page.Messages), f.Limit)
 		}
 	}
+}
+
+// mustFillThreaded appends the given number of roots to a new channel, from
+// eight writers at once. Every fourth root gets six replies, one of them
+// sent to the channel too; every other message gets one or two reactions.
+// It returns the channel and the last root that got replies, which gets 60
+// more, so that its thread fills a page.
+func mustFillThreaded(tb testing.TB, s parley.Store, roots int) (*parley.Channel, *parley.Message) {
+	tb.Helper()
+	users := make([]*parley.User, 4)
+	for i := range users {
+		users[i] = storetest.MustCreateUser(tb, s, "User")
+	}
+	ws, _ := storetest.MustCreateWorkspace(tb, s, users[0], "Acme")
+	ch := storetest.MustCreateChannel(tb, s, ws, users[0], "busy", false)
+
+	// react adds a reaction to every other message: from one user, and on
+	// every sixth message from a second one with another name.
+	var count atomic.Int64
+	react := func(m *parley.Message) error {
+		n := count.Add(1)
+		if n%2 == 1 {
+			return nil
+		}
+		if _, err := s.AddReaction(tb.Context(), m.ID, users[n%4].ID, "+1"); err != nil {
+			return err
+		} else if n%6 == 0 {
+			_, err = s.AddReaction(tb.Context(), m.ID, users[(n+1)%4].ID, "tada")
+			return err
+		}
+		return nil
+	}
+
+	const writers = 8
+	lastRoots := make([]*parley.Message, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := w; i < roots; i += writers {
+				sender := users[i%len(users)]
+				root := storetest.NewChannelMessage(ch, sender, fmt.Sprint("root ", i))
+				if _, _, err := s.AppendMessage(tb.Context(), root); err != nil {
+					tb.Error(err)
+					return
+				}
+				msgs := []*parley.Message{root}
+				replies := 0
+				if i%4 == 0 {
+					replies = 6
+				}
+				for r := range replies {
+					reply := storetest.NewReply(root, users[(i+r)%len(users)], "a reply")
+					reply.AlsoToChannel = r == 5
+					if _, _, err := s.AppendMessage(tb.Context(), reply); err != nil {
+						tb.Error(err)
+						return
+					}
+					msgs = append(msgs, reply)
+				}
+				if i%4 == 0 {
+					lastRoots[w] = root
+				}
+				for _, m := range msgs {
+					if err := react(m); err != nil {
+						tb.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if tb.Failed() {
+		tb.FailNow()
+	}
+
+	root := lastRoots[0]
+	for range 60 {
+		storetest.MustAppendMessage(tb, s, storetest.NewReply(root, users[1], "late reply"))
+	}
+	return ch, root
 }

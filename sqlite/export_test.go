@@ -1,6 +1,12 @@
 package sqlite
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"github.com/parleychat/parley"
+)
 
 // WriterPragma returns the value of PRAGMA name on the writer's connection.
 func WriterPragma(s *Store, name string) (string, error) {
@@ -14,4 +20,45 @@ func ReaderPragma(s *Store, name string) (string, error) {
 	var v string
 	err := s.rdb.QueryRowContext(context.Background(), "PRAGMA "+name).Scan(&v)
 	return v, err
+}
+
+// Analyze gathers the statistics the query planner weighs indexes with, as
+// PRAGMA optimize does in time on a database in use.
+func Analyze(s *Store) error {
+	_, err := s.db.ExecContext(context.Background(), "ANALYZE")
+	return err
+}
+
+// MessagesPlan returns the query plans of the two queries of Messages with
+// f: the page's, and its reactions' for a page of the given message IDs.
+// The plans are read on the writer's connection, the one that ran Analyze.
+func MessagesPlan(s *Store, conversationID string, f parley.MessageFilter,
+	ids []string) (page, reactions string, err error) {
+	query, args := pageQuery(conversationID, f)
+	if page, err = queryPlan(s, query, args...); err != nil {
+		return "", "", err
+	}
+	idList, _ := json.Marshal(ids)
+	reactions, err = queryPlan(s, reactionsQuery, string(idList))
+	return page, reactions, err
+}
+
+// queryPlan returns the steps of EXPLAIN QUERY PLAN for query, one a line.
+func queryPlan(s *Store, query string, args ...any) (string, error) {
+	rows, err := s.db.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+
+	var steps []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			return "", err
+		}
+		steps = append(steps, detail)
+	}
+	return strings.Join(steps, "\n"), rows.Err()
 }

@@ -151,10 +151,7 @@ func (s *Store) appendBatch(batch []*appendRequest) ([]appendResult, error) {
 type appendStatements struct {
 	savepoint, rollbackTo, release           *sql.Stmt
 	findDuplicate, nextSeq, insert, bumpRoot *sql.Stmt
-
-	// tx is the transaction the statements are bound to, for the rare
-	// queries that are not worth preparing; nil until in binds them.
-	tx *sql.Tx
+	reactions                                *sql.Stmt
 }
 
 // prepareAppend prepares the statements of an append on db.
@@ -190,6 +187,7 @@ func prepareAppend(ctx context.Context, db *sql.DB) (*appendStatements, error) {
 			UPDATE messages SET reply_count = reply_count + 1, last_reply_at = ?
 			WHERE id = ? AND conversation_id = ?
 		`},
+		{&st.reactions, reactionsQuery},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -211,7 +209,7 @@ func (st *appendStatements) in(ctx context.Context, tx *sql.Tx) *appendStatement
 		nextSeq:       tx.StmtContext(ctx, st.nextSeq),
 		insert:        tx.StmtContext(ctx, st.insert),
 		bumpRoot:      tx.StmtContext(ctx, st.bumpRoot),
-		tx:            tx,
+		reactions:     tx.StmtContext(ctx, st.reactions),
 	}
 }
 
@@ -220,7 +218,7 @@ func (st *appendStatements) Close() error {
 	var errs []error
 	for _, stmt := range []*sql.Stmt{
 		st.savepoint, st.rollbackTo, st.release, st.findDuplicate, st.nextSeq, st.insert,
-		st.bumpRoot,
+		st.bumpRoot, st.reactions,
 	} {
 		if stmt != nil {
 			errs = append(errs, stmt.Close())
@@ -264,7 +262,7 @@ func (st *appendStatements) append(ctx context.Context, m *parley.Message) (*par
 		prev, err := scanMessage(row)
 		switch {
 		case err == nil:
-			if err := withReactions(ctx, st.tx, []*parley.Message{prev}); err != nil {
+			if err := withReactions(ctx, st.reactions, []*parley.Message{prev}); err != nil {
 				return nil, false, fmt.Errorf("sqlite: append message: %w", err)
 			}
 			return prev, false, nil
@@ -339,7 +337,11 @@ func (s *Store) Messages(
 	defer tx.Rollback()
 
 	query, args := pageQuery(conversationID, f)
-	msgs, err := queryMessages(ctx, tx, f.Limit+1, query, args...)
+	stmt, err := s.reads.in(ctx, tx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	msgs, err := queryMessages(ctx, stmt, f.Limit+1, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
@@ -349,7 +351,10 @@ func (s *Store) Messages(
 		slices.Reverse(page.Messages)
 	}
 
-	if err := withReactions(ctx, tx, page.Messages); err != nil {
+	if stmt, err = s.reads.in(ctx, tx, reactionsQuery); err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	if err := withReactions(ctx, stmt, page.Messages); err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -363,11 +368,12 @@ func (s *Store) Messages(
 // whether more lie beyond it. Pages that end at the newest message are read
 // backwards from their end, and Messages turns them round.
 //
-// Each selection matches the leading columns of an index that ends in seq
-// and holds exactly the messages selected, so a page is one range scan
-// however many other messages lie between its own: messages_thread for a
-// thread, the (conversation_id, seq) key for every message, and
-// messages_history for the history (see the migrations).
+// Each selection has an index that holds exactly the messages selected, in
+// Seq order, so a page is one range scan however many other messages lie
+// between its own: messages_thread for a thread, the (conversation_id, seq)
+// key for every message, and messages_history for the history (see the
+// migrations). messages_history is a partial index, which SQLite uses only
+// if the query repeats its condition exactly: change both together.
 func pageQuery(conversationID string, f parley.MessageFilter) (string, []any) {
 	query := `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = ?`
 	args := []any{conversationID}
@@ -376,7 +382,7 @@ func pageQuery(conversationID string, f parley.MessageFilter) (string, []any) {
 		query += ` AND parent_id = ?`
 		args = append(args, f.ParentID)
 	case !f.IncludeReplies:
-		query += ` AND in_history = 1`
+		query += ` AND (parent_id IS NULL OR also_to_channel)`
 	}
 
 	if f.After != nil {
@@ -391,10 +397,10 @@ func pageQuery(conversationID string, f parley.MessageFilter) (string, []any) {
 	return query, append(args, before, f.Limit+1)
 }
 
-// queryMessages returns the messages that query selects; size is the
-// number expected at most.
-func queryMessages(ctx context.Context, tx *sql.Tx, size int, query string, args ...any) ([]*parley.Message, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// queryMessages returns the messages that stmt selects; size is the number
+// expected at most.
+func queryMessages(ctx context.Context, stmt *sql.Stmt, size int, args ...any) ([]*parley.Message, error) {
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -420,15 +426,21 @@ func (s *Store) Message(ctx context.Context, id string) (*parley.Message, error)
 	}
 	defer tx.Rollback()
 
-	m, err := scanMessage(tx.QueryRowContext(ctx, `
-		SELECT `+messageColumns+` FROM messages WHERE id = ?
-	`, id))
+	stmt, err := s.reads.in(ctx, tx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+	m, err := scanMessage(stmt.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: message: %w", err)
 	}
-	if err := withReactions(ctx, tx, []*parley.Message{m}); err != nil {
+
+	if stmt, err = s.reads.in(ctx, tx, reactionsQuery); err != nil {
+		return nil, fmt.Errorf("sqlite: message: %w", err)
+	}
+	if err := withReactions(ctx, stmt, []*parley.Message{m}); err != nil {
 		return nil, fmt.Errorf("sqlite: message: %w", err)
 	}
 
@@ -467,7 +479,11 @@ func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUp
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: update message: %w", err)
 	}
-	if err := withReactions(ctx, tx, []*parley.Message{m}); err != nil {
+	stmt, err := tx.PrepareContext(ctx, reactionsQuery)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update message: %w", err)
+	}
+	if err := withReactions(ctx, stmt, []*parley.Message{m}); err != nil {
 		return nil, fmt.Errorf("sqlite: update message: %w", err)
 	}
 

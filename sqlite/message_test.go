@@ -244,3 +244,86 @@ func checkStored(t *testing.T, s parley.Store, want []*parley.Message) {
 		}
 	}
 }
+
+// Each page of Messages is one range scan of an index that holds just the
+// messages selected, in Seq order, and its reactions are looked up by
+// message: no query scans a table or sorts a conversation, before or after
+// the planner has statistics to weigh the indexes with.
+func TestMessages_QueryPlans(t *testing.T) {
+	s := MustOpen(t, ":memory:")
+	ch, root := mustFillThreaded(t, s, 200)
+	page, err := s.Messages(t.Context(), ch.ID, parley.MessageFilter{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, m := range page.Messages {
+		ids = append(ids, m.ID)
+	}
+
+	for _, analyzed := range []bool{false, true} {
+		if analyzed {
+			if err := sqlite.Analyze(s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			name string
+			f    parley.MessageFilter
+			want string
+		}{
+			{"History", parley.MessageFilter{Limit: 50},
+				"USING INDEX messages_history (conversation_id=? AND seq<?)"},
+			{"HistoryAfter", parley.MessageFilter{After: new(int64(10)), Limit: 50},
+				"USING INDEX messages_history (conversation_id=? AND seq>?)"},
+			{"Thread", parley.MessageFilter{ParentID: root.ID, Before: new(int64(500)), Limit: 50},
+				"USING INDEX messages_thread (conversation_id=? AND parent_id=? AND seq<?)"},
+			{"ThreadAfter", parley.MessageFilter{ParentID: root.ID, After: new(int64(0)), Limit: 50},
+				"USING INDEX messages_thread (conversation_id=? AND parent_id=? AND seq>?)"},
+			{"IncludeReplies", parley.MessageFilter{IncludeReplies: true, Limit: 50},
+				"(conversation_id=? AND seq<?)"},
+		} {
+			pagePlan, reactionsPlan, err := sqlite.MessagesPlan(s, ch.ID, tt.f, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(pagePlan, "SEARCH messages ") || !strings.Contains(pagePlan, tt.want) ||
+				strings.Contains(pagePlan, "\n") {
+				t.Errorf("analyzed=%t, %s: plan %q, want one SEARCH %s",
+					analyzed, tt.name, pagePlan, tt.want)
+			}
+			if !strings.Contains(reactionsPlan, "SEARCH reactions USING") ||
+				strings.Contains(reactionsPlan, "SCAN reactions") {
+				t.Errorf("analyzed=%t, %s: reactions plan %q, want a SEARCH of reactions",
+					analyzed, tt.name, reactionsPlan)
+			}
+		}
+	}
+}
+
+// A reply to a root that is not in its conversation is refused, as a
+// guard on the root's counts; it takes no Seq.
+func TestAppendMessage_ErrRootNotFound(t *testing.T) {
+	s := MustOpen(t, ":memory:")
+	ann, bob := storetest.MustCreateUser(t, s, "Ann"), storetest.MustCreateUser(t, s, "Bob")
+	_, general := storetest.MustCreateWorkspace(t, s, ann, "Acme")
+	elsewhere := storetest.MustAppendMessage(t, s, storetest.NewDirectMessage(ann, bob, "direct"))
+	root := storetest.MustAppendMessage(t, s, storetest.NewChannelMessage(general, ann, "root"))
+
+	for _, parentID := range []string{storetest.NewID("msg"), elsewhere.ID} {
+		reply := storetest.NewReply(root, ann, "lost")
+		reply.ParentID = parentID
+		_, _, err := s.AppendMessage(t.Context(), reply)
+		if code := parley.ErrorCode(err); code != parley.ENOTFOUND {
+			t.Fatalf("err=%v, want code %q", err, parley.ENOTFOUND)
+		}
+		if _, err := s.Message(t.Context(), reply.ID); parley.ErrorCode(err) != parley.ENOTFOUND {
+			t.Fatalf("Message of the refused reply: err=%v, want code %q", err, parley.ENOTFOUND)
+		}
+	}
+
+	next := storetest.MustAppendMessage(t, s, storetest.NewReply(root, ann, "found"))
+	if next.Seq != 2 {
+		t.Fatalf("Seq=%d, want 2", next.Seq)
+	}
+}

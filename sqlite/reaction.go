@@ -37,14 +37,24 @@ func (s *Store) RemoveReaction(ctx context.Context, messageID, userID, name stri
 	return affected(res, "remove reaction")
 }
 
-// withReactions sets the Reactions of msgs, read in tx with one query
-// whatever their number. A reaction's name comes in the order it was first
-// given on its message, and its users in the order they reacted.
+// reactionsQuery selects the reactions of the messages whose IDs are in a
+// JSON array, in the order they were given: the first row of a name on a
+// message is its first reaction there.
+const reactionsQuery = `
+	SELECT message_id, user_id, name FROM reactions
+	WHERE message_id IN (SELECT value FROM json_each(?))
+	ORDER BY id
+`
+
+// withReactions sets the Reactions of msgs, read with stmt, a statement of
+// reactionsQuery, in one query whatever their number. A reaction's name
+// comes in the order it was first given on its message, and its users in
+// the order they reacted.
 //
 // The IDs travel as one JSON array, which json_each unpacks, rather than as
 // one parameter each: a page may hold more messages than SQLite takes
 // parameters.
-func withReactions(ctx context.Context, tx *sql.Tx, msgs []*parley.Message) error {
+func withReactions(ctx context.Context, stmt *sql.Stmt, msgs []*parley.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -58,13 +68,7 @@ func withReactions(ctx context.Context, tx *sql.Tx, msgs []*parley.Message) erro
 		return fmt.Errorf("reactions: %w", err)
 	}
 
-	// Rows come in the order the reactions were given, so the first row of
-	// a name is its first reaction.
-	rows, err := tx.QueryContext(ctx, `
-		SELECT message_id, user_id, name FROM reactions
-		WHERE message_id IN (SELECT value FROM json_each(?))
-		ORDER BY id
-	`, string(idList))
+	rows, err := stmt.QueryContext(ctx, string(idList))
 	if err != nil {
 		return fmt.Errorf("reactions: %w", err)
 	}

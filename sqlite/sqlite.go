@@ -44,6 +44,10 @@ type Store struct {
 	db  *sql.DB
 	rdb *sql.DB
 
+	// reads holds the statements of the reads that clients make most,
+	// prepared on rdb.
+	reads *readStatements
+
 	// appends carries AppendMessage calls to the committer goroutine. It is
 	// unbuffered: a call that has been handed over is always answered,
 	// because the committer only stops taking calls when closing is closed.
@@ -117,6 +121,7 @@ func Open(path string) (*Store, error) {
 	readers := max(4, runtime.GOMAXPROCS(0))
 	s.rdb.SetMaxOpenConns(readers)
 	s.rdb.SetMaxIdleConns(readers)
+	s.reads = &readStatements{db: s.rdb, stmts: make(map[string]*sql.Stmt)}
 
 	go s.commitLoop()
 	return s, nil
@@ -209,12 +214,55 @@ func (s *Store) Close() error {
 		// close; it refreshes the statistics the query planner uses and is
 		// usually a no-op.
 		_, err := s.db.Exec("PRAGMA optimize")
-		s.closeErr = errors.Join(err, s.appendStmts.Close(), s.rdb.Close(), s.db.Close())
+		s.closeErr = errors.Join(err, s.appendStmts.Close(), s.reads.Close(), s.rdb.Close(),
+			s.db.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("sqlite: close: %w", s.closeErr)
 		}
 	})
 	return s.closeErr
+}
+
+// readStatements are statements prepared on the readers, each the first
+// time it is needed. Parsing took a fifth of the time of reading a page of
+// history, so the reads that clients make most are parsed once: database/sql
+// then prepares each statement once on every reader connection that runs
+// it, and keeps it there. Their texts are a handful of constants, with every
+// value passed as a parameter, so the cache stays small.
+type readStatements struct {
+	db *sql.DB
+
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+// in returns the statement of query, prepared, and bound to tx, which must
+// be a transaction of the readers.
+func (rs *readStatements) in(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+
+	stmt, ok := rs.stmts[query]
+	if !ok {
+		var err error
+		if stmt, err = rs.db.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		rs.stmts[query] = stmt
+	}
+	return tx.StmtContext(ctx, stmt), nil
+}
+
+// Close closes the statements prepared so far.
+func (rs *readStatements) Close() error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+
+	var errs []error
+	for _, stmt := range rs.stmts {
+		errs = append(errs, stmt.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // isUnique reports whether err is a violation of a unique index or primary

@@ -73,6 +73,67 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	// A database that holds data under the first schema reads the same
+	// after the later migrations, with the new fields at their defaults.
+	t.Run("MigrateFromFirstSchema", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "parley.db")
+		if err := os.WriteFile(path, nil, 0o600); err != nil { // an empty database
+			t.Fatal(err)
+		}
+		db := MustOpenRaw(t, path)
+		schema, err := os.ReadFile("migrations/0001_init.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, query := range []string{
+			string(schema),
+			`INSERT INTO users VALUES ('u1', 'ann@example.com', 'Ann', '', 1000)`,
+			`INSERT INTO workspaces VALUES ('w1', 'Acme', 'u1', 1000)`,
+			`INSERT INTO channels VALUES ('c1', 'w1', 'general', 0, 'u1', 1000)`,
+			`INSERT INTO conversations VALUES ('c1', 'c1', 1)`,
+			`INSERT INTO messages VALUES ('m1', 'c1', 1, 'w1', 'c1', '', 'u1', 'hello', 2000, NULL)`,
+			`PRAGMA user_version = 1`,
+		} {
+			if _, err := db.Exec(query); err != nil {
+				t.Fatalf("%.40s: %v", query, err)
+			}
+		}
+		db.Close()
+
+		s := MustOpen(t, path)
+		ch, err := s.Channel(t.Context(), "c1")
+		if err != nil {
+			t.Fatal(err)
+		} else if ch.Name != "general" || ch.Topic != "" || ch.Purpose != "" || ch.Archived {
+			t.Fatalf("Channel=%+v, want general with no topic, no purpose, not archived", ch)
+		}
+		page, err := s.Messages(t.Context(), "c1", parley.MessageFilter{Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		} else if len(page.Messages) != 1 {
+			t.Fatalf("%d messages, want 1", len(page.Messages))
+		}
+		m := page.Messages[0]
+		if m.ID != "m1" || m.Text != "hello" || m.ParentID != "" || m.ReplyCount != 0 ||
+			m.LastReplyAt != nil || m.EditedAt != nil || m.Deleted || m.Mentions != nil {
+			t.Fatalf("Message=%+v, want m1 with the new fields at their defaults", m)
+		}
+
+		reply := &parley.Message{ID: "m2", ConversationID: "c1", WorkspaceID: "w1",
+			ChannelID: "c1", SenderID: "u1", Text: "a reply", ParentID: "m1",
+			CreatedAt: parley.NewTime(time.UnixMilli(3000))}
+		storetest.MustAppendMessage(t, s, reply)
+		if reply.Seq != 2 {
+			t.Fatalf("Seq=%d, want 2", reply.Seq)
+		}
+		root, err := s.Message(t.Context(), "m1")
+		if err != nil {
+			t.Fatal(err)
+		} else if root.ReplyCount != 1 {
+			t.Fatalf("ReplyCount=%d, want 1", root.ReplyCount)
+		}
+	})
+
 	t.Run("ErrNewerSchema", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "parley.db")
 		MustClose(t, MustOpen(t, path))

@@ -35,7 +35,7 @@ import (
 // itself first, so a second Close must not fail t.
 func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 	cases := slices.Concat(userCases, tokenCases, workspaceCases, channelCases,
-		messageCases, threadCases, reactionCases, pinCases, storeCases)
+		messageCases, editCases, threadCases, reactionCases, pinCases, storeCases)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newStore(t))

@@ -14,6 +14,7 @@ var threadCases = []testCase{
 	{"AppendMessage/ReplyFields", testAppendMessageReplyFields},
 	{"AppendMessage/DuplicateReplyCountsOnce", testAppendMessageDuplicateReplyCountsOnce},
 	{"AppendMessage/ConcurrentRepliesCounted", testAppendMessageConcurrentReplies},
+	{"AppendMessage/ConcurrentDuplicateRepliesCountOnce", testAppendMessageConcurrentDuplicateReplies},
 	{"Messages/HistoryLeavesOutReplies", testMessagesHistoryLeavesOutReplies},
 	{"Messages/AlsoToChannelInHistory", testMessagesAlsoToChannelInHistory},
 	{"Messages/IncludeReplies", testMessagesIncludeReplies},
@@ -122,6 +123,45 @@ func testAppendMessageConcurrentReplies(t *testing.T, s parley.Store) {
 	if len(page.Messages) != writers*each {
 		t.Fatalf("thread has %d replies, want %d", len(page.Messages), writers*each)
 	}
+}
+
+// Retries of a reply that race the original are stored once and counted
+// once.
+func testAppendMessageConcurrentDuplicateReplies(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	root := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "root"))
+	const callers = 16
+
+	var created sync.Map
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Go(func() {
+			reply := NewReply(root, ann, fmt.Sprint("attempt ", i))
+			reply.ClientMsgID = "raced"
+			stored, ok, err := s.AppendMessage(t.Context(), reply)
+			if err != nil {
+				t.Errorf("AppendMessage: %v", err)
+			} else if ok {
+				created.Store(stored.ID, stored)
+			}
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	var winners []*parley.Message
+	created.Range(func(_, m any) bool {
+		winners = append(winners, m.(*parley.Message))
+		return true
+	})
+	if len(winners) != 1 {
+		t.Fatalf("%d of %d calls created the reply, want 1", len(winners), callers)
+	}
+	root.ReplyCount, root.LastReplyAt = 1, new(winners[0].CreatedAt)
+	checkStoredMessage(t, s, root)
+	checkThread(t, s, root, winners[0])
 }
 
 // The history holds the messages that are not replies, each root with its
