@@ -177,17 +177,22 @@ func (c *chatClient) describe(frame []byte) string {
 		ParentID string `json:"parent_id"`
 		Seq      int64  `json:"seq"`
 		Code     string `json:"code"`
-		User     struct {
-			Email    string `json:"email"`
-			Nickname string `json:"nickname"`
-		} `json:"user"`
+		Name     string `json:"name"`
+		Topic    string `json:"topic"`
+		Channel  string `json:"channel_name"`
+		Replies  int    `json:"reply_count"`
+		Deleted  bool   `json:"deleted"`
+		// User is the whole user in hello, and an email in reactions.
+		User json.RawMessage `json:"user"`
 	}
 	if json.Unmarshal(frame, &f) != nil {
 		return string(frame)
 	}
 	switch f.Type {
 	case "hello":
-		return fmt.Sprintf("connected as %s (%s); type a line and press Enter to send it", f.User.Email, f.User.Nickname)
+		var u struct{ Email, Nickname string }
+		json.Unmarshal(f.User, &u)
+		return fmt.Sprintf("connected as %s (%s); type a line and press Enter to send it", u.Email, u.Nickname)
 	case "message":
 		where := ""
 		if f.Receiver != "" {
@@ -197,6 +202,22 @@ func (c *chatClient) describe(frame []byte) string {
 			where += "[thread reply] "
 		}
 		return fmt.Sprintf("#%d %s%s: %s", f.Seq, where, f.Sender, f.Message)
+	case "message_changed":
+		return fmt.Sprintf("#%d edited by %s: %s", f.Seq, f.Sender, f.Message)
+	case "message_deleted":
+		return fmt.Sprintf("#%d was deleted", f.Seq)
+	case "thread_reply":
+		return fmt.Sprintf("#%d now has %d replies", f.Seq, f.Replies)
+	case "reaction_added", "reaction_removed":
+		verb := "reacted with"
+		if f.Type == "reaction_removed" {
+			verb = "took back"
+		}
+		var email string
+		json.Unmarshal(f.User, &email)
+		return fmt.Sprintf("  %s %s :%s:", email, verb, f.Name)
+	case "channel_updated":
+		return fmt.Sprintf("  #%s updated; topic: %s", f.Channel, f.Topic)
 	case "ack":
 		c.answered(false)
 		return fmt.Sprintf("  (stored as #%d)", f.Seq)
