@@ -149,25 +149,30 @@ type MessageStore interface {
 	// Message returns the message with the given ID, with its reactions,
 	// or ENOTFOUND.
 	Message(ctx context.Context, id string) (*Message, error)
-	// UpdateMessage applies u to the message and returns the result, or
-	// ENOTFOUND.
+	// UpdateMessage applies u to the message and returns the result. It
+	// returns ENOTFOUND if there is no such message and ECONFLICT if it is
+	// a tombstone, which nothing may change, whatever the order of a
+	// concurrent edit and delete.
 	UpdateMessage(ctx context.Context, id string, u MessageUpdate) (*Message, error)
 	// DeleteMessage makes the message a tombstone and returns it: Deleted
 	// set, Text and Mentions emptied, its reactions and pin removed; its
-	// Seq, replies and the root's reply count stay. Deleting a tombstone
-	// again changes nothing. It returns ENOTFOUND if there is no such
-	// message.
-	DeleteMessage(ctx context.Context, id string) (*Message, error)
+	// Seq, replies and the root's reply count stay. It reports whether
+	// this call made the tombstone: of concurrent deletes, exactly one
+	// does, and deleting a tombstone again changes nothing. It returns
+	// ENOTFOUND if there is no such message.
+	DeleteMessage(ctx context.Context, id string) (*Message, bool, error)
 	// AddReaction records the user's reaction with the given name. It
 	// reports false, and changes nothing, if the user already reacted with
-	// that name. It returns ENOTFOUND if there is no such message.
+	// that name. It returns ENOTFOUND if there is no such message and
+	// ECONFLICT if it is a tombstone.
 	AddReaction(ctx context.Context, messageID, userID, name string) (bool, error)
 	// RemoveReaction removes the user's reaction with the given name. It
 	// reports false if there was none.
 	RemoveReaction(ctx context.Context, messageID, userID, name string) (bool, error)
 	// PinMessage pins p.MessageID to p.ChannelID. It reports false, and
 	// changes nothing, if the message is pinned already. It returns
-	// ENOTFOUND if there is no such message.
+	// ENOTFOUND if there is no such message and ECONFLICT if it is a
+	// tombstone.
 	PinMessage(ctx context.Context, p *Pin) (bool, error)
 	// UnpinMessage unpins the message. It reports false if it was not
 	// pinned.

@@ -43,8 +43,9 @@ type Service struct {
 	// Now returns the current time; tests swap it.
 	Now func() time.Time
 
-	tokens *auth.Tokens
-	stored atomic.Int64
+	tokens   *auth.Tokens
+	stored   atomic.Int64
+	msgLocks messageLocks
 }
 
 // MessagesStored returns how many messages this Service has stored since it

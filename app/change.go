@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"hash/fnv"
+	"sync"
 
 	"github.com/parleychat/parley"
 )
@@ -52,6 +54,7 @@ func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*par
 	if err != nil {
 		return nil, err
 	}
+	defer s.lockMessage(messageID)()
 	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
@@ -88,6 +91,7 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 	if err != nil {
 		return nil, err
 	}
+	defer s.lockMessage(messageID)()
 	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
@@ -97,14 +101,14 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender or the workspace admin may delete a message")
 	}
 
-	wasDeleted := m.Deleted
-	if m, err = s.Store.DeleteMessage(ctx, m.ID); err != nil {
+	m, deleted, err := s.Store.DeleteMessage(ctx, m.ID)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.describeMessages(ctx, m); err != nil {
 		return nil, err
 	}
-	if !wasDeleted {
+	if deleted {
 		s.Logger.InfoContext(ctx, "message deleted", "message_id", m.ID, "user_id", u.ID)
 		s.publishTo(ctx, c, parley.EventMessageDeleted, m)
 	}
@@ -133,6 +137,7 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 	if err != nil {
 		return nil, err
 	}
+	defer s.lockMessage(messageID)()
 	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
@@ -171,6 +176,7 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 // Pin pins a channel message to its channel. Channel members may, while the
 // channel is not archived. Pinning twice changes nothing.
 func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, error) {
+	defer s.lockMessage(messageID)()
 	u, m, c, err := s.pinnable(ctx, messageID)
 	if err != nil {
 		return nil, err
@@ -194,6 +200,7 @@ func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, er
 // Unpin unpins a message. Channel members may. Unpinning a message that is
 // not pinned changes nothing.
 func (s *Service) Unpin(ctx context.Context, messageID string) error {
+	defer s.lockMessage(messageID)()
 	u, m, c, err := s.pinnable(ctx, messageID)
 	if err != nil {
 		return err
@@ -276,6 +283,27 @@ func (s *Service) Thread(ctx context.Context, messageID string, p PageRequest) (
 		return nil, err
 	}
 	return &ThreadPage{Root: root, Messages: page.Messages, HasMore: page.HasMore}, nil
+}
+
+// messageLocks serializes the changes to one message on this node, from
+// the store write to the push, so that their events go out in the order the
+// changes were made: an edit that lands just before a delete cannot push
+// its text after message_deleted. Stripes bound the memory; two messages
+// that share a stripe merely wait for each other.
+//
+// The store refuses changes to a tombstone whatever the order, so state is
+// right across nodes too; there the order of events between nodes is left
+// to the broker, and a client that sees an edit after a delete can trust
+// history, which holds the tombstone.
+type messageLocks [64]sync.Mutex
+
+// lockMessage locks the message's stripe and returns the unlock.
+func (s *Service) lockMessage(id string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	mu := &s.msgLocks[h.Sum32()%uint32(len(s.msgLocks))]
+	mu.Lock()
+	return mu.Unlock
 }
 
 // pinnable returns a channel message the caller may pin or unpin.

@@ -343,6 +343,8 @@ func (cs ChannelSettings) check() (parley.ChannelUpdate, error) {
 		v := strings.TrimSpace(*f.in)
 		if utf8.RuneCountInString(v) > f.max {
 			return upd, parley.Errorf(parley.EINVALID, "%s is longer than %d characters", f.name, f.max)
+		} else if strings.ContainsFunc(v, isForbiddenControl) {
+			return upd, parley.Errorf(parley.EINVALID, "%s holds a control character", f.name)
 		}
 		*f.out = &v
 	}

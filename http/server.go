@@ -63,7 +63,7 @@ func (s *Server) Open() error {
 	}
 	s.ln = ln
 	s.srv = &http.Server{
-		Handler:           s.Handler(),
+		Handler: s.Handler(),
 		// A client must send its headers within 10 s and its whole
 		// request within 30 s, so that slow senders cannot hold
 		// connections open. WebSocket connections set their own read

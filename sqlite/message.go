@@ -450,10 +450,10 @@ func (s *Store) Message(ctx context.Context, id string) (*parley.Message, error)
 	return m, nil
 }
 
-// UpdateMessage applies u to the message and returns the result, with its
-// reactions: the fields u leaves nil stay as they are. It returns ENOTFOUND
-// if there is no such message. It changes a tombstone as readily as any
-// message; refusing that is the service's rule.
+// UpdateMessage applies u to the message and returns it with its
+// reactions. It returns ENOTFOUND if there is no such message and ECONFLICT
+// if it is a tombstone: the condition is part of the UPDATE, so an edit
+// racing a delete either lands before it or is refused.
 func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUpdate) (*parley.Message, error) {
 	var mentions *string
 	if u.Mentions != nil {
@@ -471,11 +471,11 @@ func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUp
 			text = coalesce(?, text),
 			mentions = coalesce(?, mentions),
 			edited_at = coalesce(?, edited_at)
-		WHERE id = ?
+		WHERE id = ? AND deleted = 0
 		RETURNING `+messageColumns,
 		u.Text, mentions, optionalMillis(u.EditedAt), id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+		return nil, whyUnchanged(ctx, tx, id)
 	} else if err != nil {
 		return nil, fmt.Errorf("sqlite: update message: %w", err)
 	}
@@ -496,24 +496,32 @@ func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUp
 // DeleteMessage makes the message a tombstone and returns it: Deleted set,
 // Text and Mentions emptied, its reactions and its pin removed. Its Seq,
 // EditedAt, its replies and its own reply count stay, and so does the
-// count of the root it replies to. Deleting a tombstone again writes the
-// same values, which changes nothing. It returns ENOTFOUND if there is no
-// such message.
-func (s *Store) DeleteMessage(ctx context.Context, id string) (*parley.Message, error) {
+// count of the root it replies to. It reports whether this call made the
+// tombstone; deleting a tombstone again changes nothing. It returns
+// ENOTFOUND if there is no such message.
+func (s *Store) DeleteMessage(ctx context.Context, id string) (*parley.Message, bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: delete message: %w", err)
+		return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
 	}
 	defer tx.Rollback()
 
 	m, err := scanMessage(tx.QueryRowContext(ctx, `
 		UPDATE messages SET deleted = 1, text = '', mentions = '[]'
-		WHERE id = ?
+		WHERE id = ? AND deleted = 0
 		RETURNING `+messageColumns, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "message not found")
+		// Absent, or a tombstone already, which is returned unchanged.
+		m, err = scanMessage(tx.QueryRowContext(ctx, `
+			SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, parley.Errorf(parley.ENOTFOUND, "message not found")
+		} else if err != nil {
+			return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
+		}
+		return m, false, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: delete message: %w", err)
+		return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
 	}
 
 	for _, query := range []string{
@@ -521,14 +529,31 @@ func (s *Store) DeleteMessage(ctx context.Context, id string) (*parley.Message, 
 		`DELETE FROM pins WHERE message_id = ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, query, id); err != nil {
-			return nil, fmt.Errorf("sqlite: delete message: %w", err)
+			return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
 		}
 	}
 
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlite: delete message: %w", err)
+		return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
 	}
-	return m, nil
+	return m, true, nil
+}
+
+// whyUnchanged explains a conditional write to a message that touched no
+// row: ENOTFOUND if the message does not exist, ECONFLICT if it is a
+// tombstone.
+func whyUnchanged(ctx context.Context, tx *sql.Tx, id string) error {
+	var deleted bool
+	err := tx.QueryRowContext(ctx, `SELECT deleted FROM messages WHERE id = ?`, id).Scan(&deleted)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return parley.Errorf(parley.ENOTFOUND, "message not found")
+	case err != nil:
+		return fmt.Errorf("sqlite: message state: %w", err)
+	case deleted:
+		return parley.Errorf(parley.ECONFLICT, "the message was deleted")
+	}
+	return nil
 }
 
 // messageColumns are the columns scanMessage reads.

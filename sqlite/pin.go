@@ -8,19 +8,15 @@ import (
 )
 
 // PinMessage pins p.MessageID to p.ChannelID. It reports false, and changes
-// nothing, if the message is pinned already, and returns ENOTFOUND if the
-// message or the channel does not exist.
+// nothing, if the message is pinned already. It returns ENOTFOUND if the
+// message or the channel does not exist, and ECONFLICT if the message is a
+// tombstone.
 func (s *Store) PinMessage(ctx context.Context, p *parley.Pin) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO pins (message_id, channel_id, pinned_by, pinned_at) VALUES (?, ?, ?, ?)
+	return s.insertIfLive(ctx, "pin message", p.MessageID, `
+		INSERT INTO pins (message_id, channel_id, pinned_by, pinned_at)
+		SELECT id, ?, ?, ? FROM messages WHERE id = ? AND deleted = 0
 		ON CONFLICT (message_id) DO NOTHING
-	`, p.MessageID, p.ChannelID, p.PinnedByID, millis(p.PinnedAt.Time))
-	if isForeignKey(err) {
-		return false, parley.Errorf(parley.ENOTFOUND, "message or channel not found")
-	} else if err != nil {
-		return false, fmt.Errorf("sqlite: pin message: %w", err)
-	}
-	return affected(res, "pin message")
+	`, p.ChannelID, p.PinnedByID, millis(p.PinnedAt.Time), p.MessageID)
 }
 
 // UnpinMessage unpins the message. It reports false if it was not pinned.

@@ -10,19 +10,48 @@ import (
 )
 
 // AddReaction records the user's reaction with the given name. It reports
-// false, and changes nothing, if the user already reacted with that name,
-// and returns ENOTFOUND if there is no such message.
+// false, and changes nothing, if the user already reacted with that name. It
+// returns ENOTFOUND if there is no such message and ECONFLICT if it is a
+// tombstone; the insert takes its row from the live message, so a reaction
+// racing a delete either lands before it (and goes with it) or is refused.
 func (s *Store) AddReaction(ctx context.Context, messageID, userID, name string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO reactions (message_id, user_id, name) VALUES (?, ?, ?)
+	return s.insertIfLive(ctx, "add reaction", messageID, `
+		INSERT INTO reactions (message_id, user_id, name)
+		SELECT id, ?, ? FROM messages WHERE id = ? AND deleted = 0
 		ON CONFLICT (message_id, user_id, name) DO NOTHING
-	`, messageID, userID, name)
-	if isForeignKey(err) {
-		return false, parley.Errorf(parley.ENOTFOUND, "message not found")
-	} else if err != nil {
-		return false, fmt.Errorf("sqlite: add reaction: %w", err)
+	`, userID, name, messageID)
+}
+
+// insertIfLive runs an INSERT … SELECT that takes its row from the message
+// if it is not a tombstone, and reports whether it inserted. When it did
+// not, it tells why: ENOTFOUND, ECONFLICT for a tombstone, or false for a row
+// that was there already.
+func (s *Store) insertIfLive(ctx context.Context, op, messageID, query string, args ...any) (bool, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
-	return affected(res, "add reaction")
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, query, args...)
+	if isForeignKey(err) {
+		return false, parley.Errorf(parley.ENOTFOUND, "message or channel not found")
+	} else if err != nil {
+		return false, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	inserted, err := affected(res, op)
+	if err != nil {
+		return false, err
+	}
+	if !inserted {
+		if err := whyUnchanged(ctx, tx, messageID); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+	return inserted, nil
 }
 
 // RemoveReaction removes the user's reaction with the given name. It reports

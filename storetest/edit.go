@@ -1,6 +1,9 @@
 package storetest
 
 import (
+	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/parleychat/parley"
@@ -20,6 +23,10 @@ var editCases = []testCase{
 	{"DeleteMessage/Idempotent", testDeleteMessageIdempotent},
 	{"DeleteMessage/RemovesPinAndReactions", testDeleteMessageRemovesPinAndReactions},
 	{"DeleteMessage/ErrNotFound", testDeleteMessageErrNotFound},
+	{"DeleteMessage/ConcurrentOneWins", testDeleteMessageConcurrentOneWins},
+	{"UpdateMessage/ErrConflictTombstone", testUpdateMessageErrConflictTombstone},
+	{"AddReaction/ErrConflictTombstone", testAddReactionErrConflictTombstone},
+	{"PinMessage/ErrConflictTombstone", testPinMessageErrConflictTombstone},
 }
 
 // Message returns every field the message was stored with, in a channel
@@ -167,8 +174,9 @@ func testDeleteMessageTombstone(t *testing.T, s parley.Store) {
 	checkOK(t, "UpdateMessage", err)
 	last := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "last"))
 
-	got, err := s.DeleteMessage(t.Context(), m.ID)
+	got, deleted, err := s.DeleteMessage(t.Context(), m.ID)
 	checkOK(t, "DeleteMessage", err)
+	checkBool(t, "DeleteMessage", deleted, true)
 	want := *m
 	want.Text, want.Mentions, want.Deleted, want.EditedAt = "", nil, true, new(minute(5))
 	checkMessage(t, got, &want)
@@ -185,10 +193,12 @@ func testDeleteMessageIdempotent(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "twice"))
 
-	first, err := s.DeleteMessage(t.Context(), m.ID)
+	first, deleted, err := s.DeleteMessage(t.Context(), m.ID)
 	checkOK(t, "DeleteMessage", err)
-	second, err := s.DeleteMessage(t.Context(), m.ID)
+	checkBool(t, "DeleteMessage", deleted, true)
+	second, deleted, err := s.DeleteMessage(t.Context(), m.ID)
 	checkOK(t, "DeleteMessage again", err)
+	checkBool(t, "DeleteMessage again", deleted, false)
 	checkMessage(t, second, first)
 	checkStoredMessage(t, s, first)
 	if !first.Deleted {
@@ -210,7 +220,7 @@ func testDeleteMessageRemovesPinAndReactions(t *testing.T, s parley.Store) {
 	mustPinMessage(t, s, m, ann, 10)
 	otherPin := mustPinMessage(t, s, other, ann, 11)
 
-	got, err := s.DeleteMessage(t.Context(), m.ID)
+	got, _, err := s.DeleteMessage(t.Context(), m.ID)
 	checkOK(t, "DeleteMessage", err)
 	if len(got.Reactions) != 0 {
 		t.Fatalf("Reactions=%v, want none", got.Reactions)
@@ -236,10 +246,79 @@ func testDeleteMessageErrNotFound(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
 
-	got, err := s.DeleteMessage(t.Context(), NewID("msg"))
+	got, _, err := s.DeleteMessage(t.Context(), NewID("msg"))
 	checkCode(t, err, parley.ENOTFOUND)
 	if got != nil {
 		t.Fatalf("DeleteMessage=%+v, want nil", got)
 	}
 	checkStoredMessage(t, s, m)
+}
+
+// Of concurrent deletes of one message, exactly one reports that it made
+// the tombstone, so that exactly one deletion is announced.
+func testDeleteMessageConcurrentOneWins(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "contested"))
+
+	const n = 8
+	var wg sync.WaitGroup
+	var wins atomic.Int32
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, deleted, err := s.DeleteMessage(context.Background(), m.ID)
+			if err != nil {
+				t.Errorf("DeleteMessage: %v", err)
+			} else if deleted {
+				wins.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := wins.Load(); got != 1 {
+		t.Fatalf("%d of %d deletes reported deleting, want 1", got, n)
+	}
+}
+
+// Nothing changes a tombstone: an edit, a reaction or a pin that comes
+// after the delete is refused, and the tombstone stays as it was.
+func testUpdateMessageErrConflictTombstone(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "gone"))
+	tomb, _, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+
+	got, err := s.UpdateMessage(t.Context(), m.ID, parley.MessageUpdate{Text: new("back"), EditedAt: new(minute(9))})
+	checkCode(t, err, parley.ECONFLICT)
+	if got != nil {
+		t.Fatalf("UpdateMessage=%+v, want nil", got)
+	}
+	checkStoredMessage(t, s, tomb)
+}
+
+func testAddReactionErrConflictTombstone(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "gone"))
+	tomb, _, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+
+	added, err := s.AddReaction(t.Context(), m.ID, ann.ID, "eyes")
+	checkCode(t, err, parley.ECONFLICT)
+	checkBool(t, "AddReaction", added, false)
+	checkStoredMessage(t, s, tomb)
+}
+
+func testPinMessageErrConflictTombstone(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "gone"))
+	_, _, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+
+	pinned, err := s.PinMessage(t.Context(), &parley.Pin{
+		ChannelID: ch.ID, MessageID: m.ID, PinnedByID: ann.ID, PinnedAt: minute(9),
+	})
+	checkCode(t, err, parley.ECONFLICT)
+	checkBool(t, "PinMessage", pinned, false)
+	checkPins(t, s, ch.ID)
 }

@@ -351,9 +351,9 @@ func testDeleteMessageKeepsRepliesAndSeq(t *testing.T, s parley.Store) {
 	first := MustAppendMessage(t, s, NewReply(root, ann, "first"))
 	second := MustAppendMessage(t, s, NewReply(root, ann, "second"))
 
-	_, err := s.DeleteMessage(t.Context(), root.ID)
+	_, _, err := s.DeleteMessage(t.Context(), root.ID)
 	checkOK(t, "DeleteMessage", err)
-	_, err = s.DeleteMessage(t.Context(), first.ID)
+	_, _, err = s.DeleteMessage(t.Context(), first.ID)
 	checkOK(t, "DeleteMessage", err)
 
 	root.Text, root.Deleted, root.ReplyCount, root.LastReplyAt = "", true, 2, new(minute(4))
