@@ -191,6 +191,10 @@ func TestOpenAPIRejectsWrongAnswers(t *testing.T) {
 	message := `{"message_id":"M1","seq":1,"workspace_id":"W1","channel_id":"C1","sender_id":"U1",` +
 		`"sender":"ada@example.com","message":"hi","createdAt":"2026-12-03T16:14:30.123Z"}`
 	notFound := `{"code":"not_found","message":"channel not found"}`
+	tombstone := strings.Replace(message, `"message":"hi"`, `"message":"","deleted":true`, 1)
+	channel := `{"channel_id":"C1","channel_name":"random","workspace_id":"W1","is_private":false,` +
+		`"creator":"ada@example.com","users":["ada@example.com"],"topic":"","purpose":"","archived":false,` +
+		`"createdAt":"2026-12-03T16:14:30.123Z"}`
 
 	tests := []struct {
 		name   string
@@ -217,6 +221,18 @@ func TestOpenAPIRejectsWrongAnswers(t *testing.T) {
 		{"ErrCodeOfAnotherStatus", "GET", "/channel/W1/C1", 404, `{"code":"invalid","message":"x"}`, false},
 		{"ErrNotJSON", "GET", "/user/me", 200, `ok`, false},
 		{"ErrNoSuchRoute", "GET", "/nowhere", 404, notFound, false},
+		{"OKTombstone", "DELETE", "/message/M1", 200, tombstone, true},
+		{"ErrTombstoneWithText", "DELETE", "/message/M1", 200,
+			strings.Replace(tombstone, `"message":""`, `"message":"hi"`, 1), false},
+		{"ErrTombstoneNotDeleted", "DELETE", "/message/M1", 200, message, false},
+		{"OKReactions", "GET", "/thread/M1", 200, `{"root":` + strings.Replace(message, `"message":"hi"`,
+			`"message":"hi","reply_count":1,"reactions":[{"name":"tada","count":1,"users":["ada@example.com"]}]`, 1) +
+			`,"messages":[],"has_more":false}`, true},
+		{"ErrReactionWithoutUsers", "GET", "/thread/M1", 200, `{"root":` + strings.Replace(message, `"message":"hi"`,
+			`"message":"hi","reactions":[{"name":"tada","count":1}]`, 1) + `,"messages":[],"has_more":false}`, false},
+		{"OKChannel", "GET", "/channel/W1/C1", 200, channel, true},
+		{"ErrChannelWithoutArchived", "GET", "/channel/W1/C1", 200,
+			strings.Replace(channel, `,"archived":false`, ``, 1), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -632,10 +648,15 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	c.call("GET", "/dm/ada@example.com/bob@example.com", asBob, nil, 200)
 	c.call("GET", "/dm/bob@example.com/ada@example.com?limit=10&after=0", asAda, nil, 200)
 	c.call("GET", "/dm/bob@example.com/carol@example.com", asAda, nil, 404)
-	c.call("GET", "/dm/ada@example.com/nobody@example.com", asAda, nil, 404)
+	// A conversation with an email that has no account is empty, so that
+	// the answer does not tell which emails have accounts.
+	c.call("GET", "/dm/ada@example.com/nobody@example.com", asAda, nil, 200)
 	c.call("GET", "/dm/ada@example.com/not-an-email", asAda, nil, 400)
 	c.call("GET", "/dm/ada@example.com/bob@example.com?limit=x", asAda, nil, 400)
 	c.call("GET", "/dm/ada@example.com/bob@example.com", none, nil, 401)
+
+	// Threads, edits, deletes, reactions, pins and channel settings.
+	depth := testOpenAPIMessagesInDepth(c, ada, bob, carol, ws, general, random, secret, news, dm)
 
 	// The WebSocket endpoint: refused before the upgrade, then the frames.
 	if b := c.call("GET", "/ws", none, nil, 401); openAPIErrorCode(t, b) != parley.EUNAUTHORIZED {
@@ -643,7 +664,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	}
 	c.call("GET", "/ws", openAPIBearer("not.a.token"), nil, 401)
 	c.call("GET", "/ws", asAda, nil, 400) // a token, but no handshake
-	testOpenAPIWebSocket(t, doc, srv.URL(), ada, bob, ws.ID, random.ID)
+	testOpenAPIWebSocket(t, doc, c, ada, bob, ws.ID, random.ID, depth)
 
 	// Leaving and deleting.
 	c.call("PATCH", "/channel/out", asAda, membership(general, "ada@example.com"), 409)
@@ -675,32 +696,76 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	c.call("DELETE", wsPath, none, nil, 401)
 	c.call("GET", wsPath, asAda, nil, 404)
 
-	// With the store gone, the server is not ready.
+	// With the store gone, the server is not ready, and the routes that
+	// need it answer 500 with the generic error.
 	store.Close()
 	c.call("GET", "/readyz", none, nil, 503)
+	for _, r := range []struct{ method, path string }{
+		{"PATCH", "/message/" + depth.root.ID}, {"DELETE", "/message/" + depth.root.ID},
+		{"POST", "/message/" + depth.root.ID + "/reactions"}, {"DELETE", "/message/" + depth.root.ID + "/reactions/tada"},
+		{"POST", "/message/" + depth.root.ID + "/pin"}, {"DELETE", "/message/" + depth.root.ID + "/pin"},
+		{"GET", "/pins/" + ws.ID + "/" + random.ID}, {"GET", "/thread/" + depth.root.ID},
+		{"PATCH", chPath(depth.depth.ID)},
+	} {
+		var body any
+		if r.method == "PATCH" || r.method == "POST" {
+			body = map[string]string{"message": "x", "name": "tada", "topic": "x"}
+		}
+		if b := c.call(r.method, r.path, asAda, body, 500); openAPIErrorCode(t, b) != parley.EINTERNAL {
+			t.Errorf("%s %s without a store: code=%q, want %q", r.method, r.path, openAPIErrorCode(t, b), parley.EINTERNAL)
+		}
+	}
 
-	// Every operation of the document was reached.
+	// Every operation of the document was reached, and those of messages
+	// in depth with every status they document.
+	every := []string{
+		"PATCH /message/{message_id}", "DELETE /message/{message_id}",
+		"POST /message/{message_id}/reactions", "DELETE /message/{message_id}/reactions/{name}",
+		"POST /message/{message_id}/pin", "DELETE /message/{message_id}/pin",
+		"GET /pins/{workspace_id}/{channel_id}", "GET /thread/{message_id}",
+		"PATCH /channel/{workspace_id}/{channel_id}",
+	}
 	seen.mu.Lock()
 	defer seen.mu.Unlock()
 	for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
-		for _, method := range slices.Sorted(maps.Keys(doc.Paths.Value(path).Operations())) {
+		ops := doc.Paths.Value(path).Operations()
+		for _, method := range slices.Sorted(maps.Keys(ops)) {
 			op := method + " " + path
-			if statuses := seen.statuses[op]; len(statuses) == 0 {
+			statuses := seen.statuses[op]
+			if len(statuses) == 0 {
 				t.Errorf("%s: never called", op)
-			} else {
-				slices.Sort(statuses)
-				t.Logf("%s: %v", op, statuses)
+				continue
 			}
+			slices.Sort(statuses)
+			t.Logf("%s: %v", op, statuses)
+			if !slices.Contains(every, op) {
+				continue
+			}
+			for code := range ops[method].Responses.Map() {
+				var status int
+				fmt.Sscan(code, &status)
+				if !slices.Contains(statuses, status) {
+					t.Errorf("%s: documented status %s never answered; answered %v", op, code, statuses)
+				}
+			}
+		}
+	}
+	for _, op := range every {
+		if _, ok := seen.statuses[op]; !ok {
+			t.Errorf("%s: not in the document or never called", op)
 		}
 	}
 }
 
 // testOpenAPIWebSocket opens WebSocket connections for ada and bob and
 // checks every frame the server sends, and every frame the test sends,
-// against the document's frame schemas.
-func testOpenAPIWebSocket(t *testing.T, doc *openapi3.T, base string,
-	ada, bob app.Session, workspaceID, channelID string) {
+// against the document's frame schemas. Last it makes each change of
+// messages in depth through c, so that every event type is pushed and
+// checked.
+func testOpenAPIWebSocket(t *testing.T, doc *openapi3.T, c *openAPIClient,
+	ada, bob app.Session, workspaceID, channelID string, depth openAPIDepth) {
 	t.Helper()
+	base := c.base
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	wsURL := "ws" + strings.TrimPrefix(base, "http") + "/ws"
@@ -723,6 +788,10 @@ func testOpenAPIWebSocket(t *testing.T, doc *openapi3.T, base string,
 	}
 	schemaOf := map[string]string{
 		"hello": "WSHello", "message": "WSMessage", "ack": "WSAck", "error": "WSError", "pong": "WSPong",
+		"message_changed": "WSMessageChanged", "message_deleted": "WSMessageDeleted",
+		"thread_reply": "WSThreadReply", "reaction_added": "WSReactionAdded",
+		"reaction_removed": "WSReactionRemoved", "message_pinned": "WSMessagePinned",
+		"message_unpinned": "WSMessageUnpinned", "channel_updated": "WSChannelUpdated",
 	}
 	// read reads the next frame and checks it against the schema of its type.
 	read := func(conn *websocket.Conn) map[string]any {
@@ -830,4 +899,271 @@ func testOpenAPIWebSocket(t *testing.T, doc *openapi3.T, base string,
 	// The connection stays open after errors.
 	send(adaConn, `{"action":"ping"}`, true)
 	readTypes(adaConn, "pong")
+
+	// A reply over the WebSocket, then each change of messages in depth,
+	// each pushed to both as a frame of its own type.
+	root := depth.root.ID
+	send(adaConn, fmt.Sprintf(`{"action":"channelChat","workspace_id":%q,"channel_id":%q,`+
+		`"message":"a reply over the wire","client_msg_id":"ws-3","parent_id":%q,"also_to_channel":true}`,
+		workspaceID, channelID, root), true)
+	got = readTypes(adaConn, "ack", "message", "thread_reply")
+	if got["message"]["parent_id"] != root || got["thread_reply"]["message_id"] != root ||
+		got["thread_reply"]["reply_count"] != float64(3) {
+		t.Errorf("reply frames=%v, want a reply to %s and its root with 3 replies", got, root)
+	}
+	readTypes(bobConn, "message", "thread_reply")
+	reply, _ := got["message"]["message_id"].(string)
+
+	asAda := openAPIBearer(ada.AccessToken)
+	changes := []struct {
+		method, path string
+		body         any
+		typ          string
+	}{
+		{"PATCH", "/message/" + root, map[string]string{"message": "edited again"}, "message_changed"},
+		{"POST", "/message/" + root + "/reactions", map[string]string{"name": "eyes"}, "reaction_added"},
+		{"DELETE", "/message/" + root + "/reactions/eyes", nil, "reaction_removed"},
+		{"DELETE", "/message/" + root + "/pin", nil, "message_unpinned"},
+		{"POST", "/message/" + root + "/pin", nil, "message_pinned"},
+		{"PATCH", "/channel/" + workspaceID + "/" + channelID, map[string]string{"topic": "wires"}, "channel_updated"},
+		{"DELETE", "/message/" + reply, nil, "message_deleted"},
+	}
+	for _, ch := range changes {
+		c.call(ch.method, ch.path, asAda, ch.body, 200)
+		for name, conn := range map[string]*websocket.Conn{"ada": adaConn, "bob": bobConn} {
+			f := readTypes(conn, ch.typ)[ch.typ]
+			if ch.typ == "message_deleted" && (f["message"] != "" || f["deleted"] != true) {
+				t.Errorf("%s got %v, want a tombstone without text", name, f)
+			}
+		}
+	}
+}
+
+// openAPIDepth holds what testOpenAPIMessagesInDepth leaves for the later
+// steps: a message of ada's in random and a channel to archive.
+type openAPIDepth struct {
+	root  parley.Message
+	depth parley.Channel
+}
+
+// testOpenAPIMessagesInDepth calls the routes of threads, edits, deletes,
+// reactions, pins and channel settings with answers of every documented
+// status but 500, which the caller gets once the store is closed. Ada is
+// the workspace's admin; bob is a member of random and general; carol is
+// outside the workspace.
+func testOpenAPIMessagesInDepth(c *openAPIClient, adaS, bobS, carolS app.Session,
+	ws parley.Workspace, general string, random, secret, news parley.Channel, dm parley.Message) openAPIDepth {
+	t := c.t
+	t.Helper()
+	ada, bob, carol := openAPIBearer(adaS.AccessToken), openAPIBearer(bobS.AccessToken),
+		openAPIBearer(carolS.AccessToken)
+	none := http.Header{}
+	huge := `{"message":"` + strings.Repeat("p", parleyhttp.MaxBodyBytes) + `"}`
+	msgPath := func(ch string) string { return "/messages/" + ws.ID + "/" + ch }
+	reply := func(s, parent string, also bool) map[string]any {
+		return map[string]any{"message": s, "parent_id": parent, "also_to_channel": also}
+	}
+	post := func(h http.Header, ch string, body any) parley.Message {
+		t.Helper()
+		return openAPIDecode[parley.Message](t, c.call("POST", msgPath(ch), h, body, 201))
+	}
+
+	// Threads.
+	root := post(ada, random.ID, map[string]string{"message": "a root for <@" + bobS.User.ID + "> and <!channel>"})
+	if len(root.Mentions) != 1 || root.Mentions[0] != bobS.User.ID {
+		t.Errorf("mentions=%v, want bob's ID only", root.Mentions)
+	}
+	r1 := post(bob, random.ID, reply("first reply", root.ID, false))
+	r2 := post(ada, random.ID, reply("a reply to a reply", r1.ID, true))
+	if r1.ParentID != root.ID || r2.ParentID != root.ID || !r2.AlsoToChannel {
+		t.Errorf("replies' parent_id=%q,%q also_to_channel=%v; want %s twice, true",
+			r1.ParentID, r2.ParentID, r2.AlsoToChannel, root.ID)
+	}
+	c.call("POST", msgPath(random.ID), bob, reply("x", "Mnothing", false), 400)
+	c.call("POST", msgPath(random.ID), ada, reply("x", dm.ID, false), 400)
+	c.call("POST", msgPath(random.ID), ada, map[string]any{"message": "x", "parent_id": 7}, 400)
+	dmReply := openAPIDecode[parley.Message](t, c.call("POST", "/dm/bob@example.com/ada@example.com",
+		bob, reply("a reply in a DM", dm.ID, false), 201))
+	if dmReply.ParentID != dm.ID {
+		t.Errorf("DM reply parent_id=%q, want %q", dmReply.ParentID, dm.ID)
+	}
+	c.call("POST", "/dm/bob@example.com/ada@example.com", bob, reply("x", root.ID, false), 400)
+
+	b := c.call("GET", msgPath(random.ID)+"?include_replies=true&limit=200", bob, nil, 200)
+	all := openAPIDecode[parley.MessagePage](t, b)
+	b = c.call("GET", msgPath(random.ID)+"?include_replies=false&limit=200", bob, nil, 200)
+	if p := openAPIDecode[parley.MessagePage](t, b); len(all.Messages) != len(p.Messages)+1 {
+		t.Errorf("history holds %d messages with replies, %d without; want one hidden reply",
+			len(all.Messages), len(p.Messages))
+	}
+	c.call("GET", msgPath(random.ID)+"?include_replies=maybe", bob, nil, 400)
+	c.call("GET", "/dm/ada@example.com/bob@example.com?include_replies=1", ada, nil, 200)
+	c.call("GET", "/dm/ada@example.com/bob@example.com?include_replies=x", ada, nil, 400)
+
+	b = c.call("GET", "/thread/"+root.ID, bob, nil, 200)
+	if p := openAPIDecode[app.ThreadPage](t, b); p.Root.ReplyCount != 2 || len(p.Messages) != 2 {
+		t.Errorf("thread reply_count=%d, %d replies; want 2, 2", p.Root.ReplyCount, len(p.Messages))
+	}
+	b = c.call("GET", "/thread/"+r2.ID+"?limit=1&after=0", ada, nil, 200)
+	if p := openAPIDecode[app.ThreadPage](t, b); p.Root.ID != root.ID || len(p.Messages) != 1 || !p.HasMore {
+		t.Errorf("thread of a reply: root %s, %d replies, has_more=%v; want %s, 1, true",
+			p.Root.ID, len(p.Messages), p.HasMore, root.ID)
+	}
+	c.call("GET", "/thread/"+dm.ID+"?before=100", bob, nil, 200)
+	c.call("GET", "/thread/"+root.ID+"?limit=0", bob, nil, 400)
+	c.call("GET", "/thread/"+root.ID+"?before=1&after=1", bob, nil, 400)
+	c.call("GET", "/thread/Mnothing", bob, nil, 404)
+	c.call("GET", "/thread/"+root.ID, carol, nil, 404)
+	c.call("GET", "/thread/"+root.ID, none, nil, 401)
+
+	// Edits.
+	msg := "/message/" + root.ID
+	b = c.call("PATCH", msg, ada, map[string]string{"message": "  the root, edited  "}, 200)
+	if m := openAPIDecode[parley.Message](t, b); m.Text != "the root, edited" || m.EditedAt == nil {
+		t.Errorf("edited message=%q editedAt=%v, want the new text and a time", m.Text, m.EditedAt)
+	}
+	c.call("PATCH", "/message/"+dm.ID, ada, map[string]string{"message": "psst, edited"}, 200)
+	c.call("PATCH", msg, bob, map[string]string{"message": "not mine"}, 403)
+	c.call("PATCH", msg, ada, map[string]string{"message": " "}, 400)
+	c.call("PATCH", msg, ada, map[string]any{"message": 5}, 400)
+	c.call("PATCH", msg, ada, huge, 413)
+	c.call("PATCH", "/message/Mnothing", ada, map[string]string{"message": "x"}, 404)
+	c.call("PATCH", msg, carol, map[string]string{"message": "x"}, 404)
+	c.call("PATCH", msg, none, map[string]string{"message": "x"}, 401)
+
+	// Reactions.
+	react := func(name string) map[string]string { return map[string]string{"name": name} }
+	b = c.call("POST", msg+"/reactions", bob, react(":tada:"), 200)
+	c.call("POST", msg+"/reactions", bob, react("tada"), 200)
+	b = c.call("POST", msg+"/reactions", ada, react("thumbsup::skin-tone-2"), 200)
+	m := openAPIDecode[parley.Message](t, b)
+	if len(m.Reactions) != 2 || m.Reactions[0].Name != "tada" || m.Reactions[0].Count != 1 ||
+		len(m.Reactions[0].Users) != 1 || m.Reactions[0].Users[0] != "bob@example.com" {
+		t.Errorf("reactions=%+v, want tada by bob once, then thumbsup", m.Reactions)
+	}
+	c.call("POST", "/message/"+dm.ID+"/reactions", bob, react("eyes"), 200)
+	c.call("POST", msg+"/reactions", bob, react("no way!"), 400)
+	c.call("POST", msg+"/reactions", bob, react(""), 400)
+	c.call("POST", msg+"/reactions", bob, huge, 413)
+	c.call("POST", "/message/Mnothing/reactions", bob, react("tada"), 404)
+	c.call("POST", msg+"/reactions", carol, react("tada"), 404)
+	c.call("POST", msg+"/reactions", none, react("tada"), 401)
+
+	c.call("DELETE", msg+"/reactions/tada", bob, nil, 200)
+	b = c.call("DELETE", msg+"/reactions/"+url.PathEscape(":tada:"), bob, nil, 200)
+	if m := openAPIDecode[parley.Message](t, b); len(m.Reactions) != 1 {
+		t.Errorf("reactions after removing tada=%+v, want thumbsup only", m.Reactions)
+	}
+	c.call("DELETE", "/message/"+dm.ID+"/reactions/eyes", bob, nil, 200)
+	c.call("DELETE", msg+"/reactions/"+url.PathEscape("no way!"), bob, nil, 400)
+	c.call("DELETE", "/message/Mnothing/reactions/tada", bob, nil, 404)
+	c.call("DELETE", msg+"/reactions/tada", carol, nil, 404)
+	c.call("DELETE", msg+"/reactions/tada", none, nil, 401)
+
+	// Pins. Bob may see news, a public channel, but is not in it.
+	inNews := post(ada, news.ID, map[string]string{"message": "news"})
+	b = c.call("POST", msg+"/pin", bob, nil, 200)
+	if p := openAPIDecode[app.PinnedMessage](t, b); p.Message.ID != root.ID || p.PinnedBy != "bob@example.com" {
+		t.Errorf("pin=%s by %q, want %s by bob", p.Message.ID, p.PinnedBy, root.ID)
+	}
+	c.call("POST", msg+"/pin", ada, nil, 200)
+	c.call("POST", "/message/"+inNews.ID+"/pin", ada, nil, 200)
+	c.call("POST", "/message/"+inNews.ID+"/pin", bob, nil, 403)
+	c.call("POST", "/message/"+dm.ID+"/pin", ada, nil, 400)
+	c.call("POST", "/message/Mnothing/pin", ada, nil, 404)
+	c.call("POST", msg+"/pin", carol, nil, 404)
+	c.call("POST", msg+"/pin", none, nil, 401)
+
+	pins := "/pins/" + ws.ID + "/"
+	b = c.call("GET", pins+random.ID, bob, nil, 200)
+	if p := openAPIDecode[struct {
+		Pins []app.PinnedMessage `json:"pins"`
+	}](t, b); len(p.Pins) != 1 || p.Pins[0].Message.ID != root.ID {
+		t.Errorf("pins=%+v, want %s only", p.Pins, root.ID)
+	}
+	c.call("GET", pins+general, bob, nil, 200)
+	c.call("GET", pins+news.ID, bob, nil, 403)
+	c.call("GET", pins+secret.ID, bob, nil, 404)
+	c.call("GET", pins+random.ID, carol, nil, 404)
+	c.call("GET", pins+"Cnothing", ada, nil, 404)
+	c.call("GET", pins+random.ID, none, nil, 401)
+
+	c.call("DELETE", "/message/"+inNews.ID+"/pin", bob, nil, 403)
+	c.call("DELETE", "/message/"+inNews.ID+"/pin", ada, nil, 200)
+	c.call("DELETE", "/message/"+inNews.ID+"/pin", ada, nil, 200)
+	c.call("DELETE", "/message/"+dm.ID+"/pin", ada, nil, 400)
+	c.call("DELETE", "/message/Mnothing/pin", ada, nil, 404)
+	c.call("DELETE", msg+"/pin", carol, nil, 404)
+	c.call("DELETE", msg+"/pin", none, nil, 401)
+
+	// Deletes: the sender, or the workspace admin; twice answers the same.
+	b = c.call("DELETE", "/message/"+r1.ID, bob, nil, 200)
+	again := c.call("DELETE", "/message/"+r1.ID, bob, nil, 200)
+	if !bytes.Equal(b, again) {
+		t.Errorf("second delete answered %s, want %s", again, b)
+	}
+	c.call("DELETE", "/message/"+r2.ID, bob, nil, 403)
+	c.call("DELETE", "/message/"+dmReply.ID, ada, nil, 403)
+	c.call("DELETE", "/message/"+inNews.ID, ada, nil, 200)
+	c.call("DELETE", "/message/Mnothing", ada, nil, 404)
+	c.call("DELETE", "/message/"+r2.ID, carol, nil, 404)
+	c.call("DELETE", "/message/"+r2.ID, none, nil, 401)
+	c.call("PATCH", "/message/"+r1.ID, bob, map[string]string{"message": "back"}, 409)
+	c.call("POST", "/message/"+r1.ID+"/reactions", bob, react("tada"), 409)
+	c.call("POST", "/message/"+r1.ID+"/pin", bob, nil, 409)
+	c.call("GET", "/thread/"+r1.ID, bob, nil, 200)
+
+	// Channel settings. Ada creates depth; bob joins it.
+	b = c.call("POST", "/channel", ada, map[string]any{"workspace_id": ws.ID, "channel_name": "depth"}, 201)
+	depth := openAPIDecode[parley.Channel](t, b)
+	c.call("PATCH", "/channel", bob, map[string]string{
+		"workspace_id": ws.ID, "channel_id": depth.ID, "user_email": "bob@example.com"}, 200)
+	inDepth := post(bob, depth.ID, map[string]string{"message": "in depth"})
+
+	chPath := func(id string) string { return "/channel/" + ws.ID + "/" + id }
+	b = c.call("PATCH", chPath(depth.ID), ada,
+		map[string]string{"topic": " engines ", "purpose": "analysis"}, 200)
+	if ch := openAPIDecode[parley.Channel](t, b); ch.Topic != "engines" || ch.Purpose != "analysis" || ch.Archived {
+		t.Errorf("channel topic=%q purpose=%q archived=%v, want engines, analysis, false",
+			ch.Topic, ch.Purpose, ch.Archived)
+	}
+	b = c.call("PATCH", chPath(depth.ID), ada, map[string]string{"channel_name": "Deeper"}, 200)
+	if ch := openAPIDecode[parley.Channel](t, b); ch.Name != "deeper" {
+		t.Errorf("channel_name=%q, want %q", ch.Name, "deeper")
+	}
+	c.call("PATCH", chPath(general), ada, map[string]string{"topic": "all of us"}, 200)
+	c.call("PATCH", chPath(depth.ID), ada, map[string]string{"channel_name": "random"}, 409)
+	c.call("PATCH", chPath(general), ada, map[string]string{"channel_name": "everyone"}, 409)
+	c.call("PATCH", chPath(general), ada, map[string]bool{"archived": true}, 409)
+	c.call("PATCH", chPath(depth.ID), ada, map[string]string{}, 400)
+	c.call("PATCH", chPath(depth.ID), ada, map[string]string{"channel_name": "has space"}, 400)
+	c.call("PATCH", chPath(depth.ID), ada, map[string]string{"topic": strings.Repeat("t", 251)}, 400)
+	c.call("PATCH", chPath(depth.ID), ada, map[string]any{"archived": "yes"}, 400)
+	c.call("PATCH", chPath(depth.ID), ada, huge, 413)
+	c.call("PATCH", chPath(depth.ID), bob, map[string]string{"topic": "mine now"}, 403)
+	c.call("PATCH", chPath(secret.ID), bob, map[string]string{"topic": "x"}, 404)
+	c.call("PATCH", chPath(depth.ID), carol, map[string]string{"topic": "x"}, 404)
+	c.call("PATCH", chPath("Cnothing"), ada, map[string]string{"topic": "x"}, 404)
+	c.call("PATCH", chPath(depth.ID), none, map[string]string{"topic": "x"}, 401)
+
+	// An archived channel reads, and refuses writes with 409.
+	c.call("POST", "/message/"+inDepth.ID+"/pin", bob, nil, 200)
+	b = c.call("PATCH", chPath(depth.ID), ada, map[string]bool{"archived": true}, 200)
+	if ch := openAPIDecode[parley.Channel](t, b); !ch.Archived {
+		t.Errorf("archived=%v after archiving, want true", ch.Archived)
+	}
+	dMsg := "/message/" + inDepth.ID
+	c.call("GET", msgPath(depth.ID), bob, nil, 200)
+	c.call("GET", "/thread/"+inDepth.ID, bob, nil, 200)
+	c.call("GET", pins+depth.ID, bob, nil, 200)
+	c.call("POST", msgPath(depth.ID), bob, map[string]string{"message": "x"}, 409)
+	c.call("PATCH", dMsg, bob, map[string]string{"message": "x"}, 409)
+	c.call("POST", dMsg+"/reactions", bob, react("tada"), 409)
+	c.call("DELETE", dMsg+"/reactions/tada", bob, nil, 409)
+	c.call("POST", dMsg+"/pin", bob, nil, 409)
+	c.call("DELETE", dMsg+"/pin", bob, nil, 409)
+	c.call("PATCH", chPath(depth.ID), ada, map[string]bool{"archived": false}, 200)
+	c.call("PATCH", dMsg, bob, map[string]string{"message": "in depth, again"}, 200)
+
+	return openAPIDepth{root: root, depth: depth}
 }

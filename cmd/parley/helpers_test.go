@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -427,6 +428,10 @@ type Frame struct {
 	Receiver     string `json:"receiver"`
 	Message      string `json:"message"`
 	CreatedAt    string `json:"createdAt"`
+
+	// Raw is the frame as received, for the fields of event types that
+	// Frame does not name.
+	Raw []byte `json:"-"`
 }
 
 // WSClient is a WebSocket connection whose frames a goroutine reads into a
@@ -505,13 +510,19 @@ func (c *WSClient) read() {
 			c.mu.Unlock()
 			return
 		}
+		// A field that Frame types otherwise, such as the email that
+		// reaction and pin events carry as "user", is left zero; the
+		// rest of the frame is still read.
 		var f Frame
-		if err := json.Unmarshal(data, &f); err != nil {
+		var wrongType *json.UnmarshalTypeError
+		if err := json.Unmarshal(data, &f); err != nil && !errors.As(err, &wrongType) {
 			f = Frame{Type: "!undecodable", Message: string(data)}
 		}
 		c.mu.Lock()
 		if c.DropText {
 			f.Message = ""
+		} else {
+			f.Raw = data
 		}
 		c.frames = append(c.frames, f)
 		c.mu.Unlock()
