@@ -24,11 +24,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, err := s.Service.Signup(r.Context(), body.Email, body.Password, body.Nickname)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusCreated, sess)
+	reply(w, r, http.StatusCreated, sess, err)
 }
 
 // handleLogin handles POST /auth/login.
@@ -39,11 +35,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, err := s.Service.Login(r.Context(), body.Email, body.Password)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, sess)
+	reply(w, r, http.StatusOK, sess, err)
 }
 
 // handleRefresh handles POST /auth/refresh.
@@ -54,11 +46,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, err := s.Service.Refresh(r.Context(), body.RefreshToken)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, sess)
+	reply(w, r, http.StatusOK, sess, err)
 }
 
 // handleLogout handles POST /auth/logout.

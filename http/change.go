@@ -14,21 +14,13 @@ func (s *Server) handleEditMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := s.Service.EditMessage(r.Context(), r.PathValue("message_id"), body.Text)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, m)
+	reply(w, r, http.StatusOK, m, err)
 }
 
 // handleDeleteMessage handles DELETE /message/{message_id}.
 func (s *Server) handleDeleteMessage(w http.ResponseWriter, r *http.Request) {
 	m, err := s.Service.DeleteMessage(r.Context(), r.PathValue("message_id"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, m)
+	reply(w, r, http.StatusOK, m, err)
 }
 
 // handleReact handles POST /message/{message_id}/reactions.
@@ -41,31 +33,19 @@ func (s *Server) handleReact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m, err := s.Service.React(r.Context(), r.PathValue("message_id"), body.Name)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, m)
+	reply(w, r, http.StatusOK, m, err)
 }
 
 // handleUnreact handles DELETE /message/{message_id}/reactions/{name}.
 func (s *Server) handleUnreact(w http.ResponseWriter, r *http.Request) {
 	m, err := s.Service.Unreact(r.Context(), r.PathValue("message_id"), r.PathValue("name"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, m)
+	reply(w, r, http.StatusOK, m, err)
 }
 
 // handlePin handles POST /message/{message_id}/pin.
 func (s *Server) handlePin(w http.ResponseWriter, r *http.Request) {
 	p, err := s.Service.Pin(r.Context(), r.PathValue("message_id"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, p)
+	reply(w, r, http.StatusOK, p, err)
 }
 
 // handleUnpin handles DELETE /message/{message_id}/pin.
@@ -95,9 +75,5 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.Service.Thread(r.Context(), r.PathValue("message_id"), p)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, page)
+	reply(w, r, http.StatusOK, page, err)
 }

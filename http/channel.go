@@ -18,21 +18,13 @@ func (s *Server) handleCreateChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch, err := s.Service.CreateChannel(r.Context(), body.WorkspaceID, body.Name, body.IsPrivate)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusCreated, ch)
+	reply(w, r, http.StatusCreated, ch, err)
 }
 
 // handleGetChannel handles GET /channel/{workspace_id}/{channel_id}.
 func (s *Server) handleGetChannel(w http.ResponseWriter, r *http.Request) {
 	ch, err := s.Service.Channel(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, ch)
+	reply(w, r, http.StatusOK, ch, err)
 }
 
 // handleDeleteChannel handles DELETE /channel/{workspace_id}/{channel_id}.
@@ -48,11 +40,7 @@ func (s *Server) handleDeleteChannel(w http.ResponseWriter, r *http.Request) {
 // handleListChannels handles GET /channels/{workspace_id}/{user_email}.
 func (s *Server) handleListChannels(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Service.ChannelsOf(r.Context(), r.PathValue("workspace_id"), r.PathValue("user_email"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, list)
+	reply(w, r, http.StatusOK, list, err)
 }
 
 // handleJoinChannel handles PATCH /channel.
@@ -63,11 +51,7 @@ func (s *Server) handleJoinChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	members, err := s.Service.JoinChannel(r.Context(), body.WorkspaceID, body.ChannelID, body.UserEmail)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, members)
+	reply(w, r, http.StatusOK, members, err)
 }
 
 // handleLeaveChannel handles PATCH /channel/out.
@@ -93,9 +77,5 @@ func (s *Server) handleUpdateChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ch, err := s.Service.UpdateChannel(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"), body)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, ch)
+	reply(w, r, http.StatusOK, ch, err)
 }

@@ -38,11 +38,7 @@ func (s *Server) handleChannelHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.Service.ChannelHistory(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"), p)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, page)
+	reply(w, r, http.StatusOK, page, err)
 }
 
 // handlePostChannelMessage handles POST /messages/{workspace_id}/{channel_id}.
@@ -53,11 +49,7 @@ func (s *Server) handlePostChannelMessage(w http.ResponseWriter, r *http.Request
 		return
 	}
 	m, err := s.Service.PostChannelMessage(r.Context(), r.PathValue("workspace_id"), r.PathValue("channel_id"), d)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusCreated, m)
+	reply(w, r, http.StatusCreated, m, err)
 }
 
 // handleDirectHistory handles GET /dm/{sender}/{receiver}.
@@ -68,11 +60,7 @@ func (s *Server) handleDirectHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page, err := s.Service.DirectHistory(r.Context(), r.PathValue("sender"), r.PathValue("receiver"), p)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, page)
+	reply(w, r, http.StatusOK, page, err)
 }
 
 // handlePostDirectMessage handles POST /dm/{sender}/{receiver}.
@@ -83,9 +71,5 @@ func (s *Server) handlePostDirectMessage(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	m, err := s.Service.PostDirectMessage(r.Context(), r.PathValue("sender"), r.PathValue("receiver"), d)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusCreated, m)
+	reply(w, r, http.StatusCreated, m, err)
 }

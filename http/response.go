@@ -53,6 +53,15 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, r, ErrorStatus(code), errorBody{Code: code, Message: msg})
 }
 
+// reply writes v as the answer with the given status, or err if it is set.
+func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	writeJSON(w, r, status, v)
+}
+
 // writeJSON writes v as a JSON answer with the given status.
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -29,9 +29,5 @@ func (s *Server) handleCreateProfile(w http.ResponseWriter, r *http.Request) {
 // handleMe handles GET /user/me.
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	u, err := s.Service.Me(r.Context())
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, u)
+	reply(w, r, http.StatusOK, u, err)
 }

@@ -21,21 +21,13 @@ func (s *Server) handleCreateWorkspace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws, err := s.Service.CreateWorkspace(r.Context(), body.Name)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusCreated, ws)
+	reply(w, r, http.StatusCreated, ws, err)
 }
 
 // handleGetWorkspace handles GET /workspace/{workspace_id}.
 func (s *Server) handleGetWorkspace(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.Service.Workspace(r.Context(), r.PathValue("workspace_id"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, ws)
+	reply(w, r, http.StatusOK, ws, err)
 }
 
 // handleDeleteWorkspace handles DELETE /workspace/{workspace_id}.
@@ -50,11 +42,7 @@ func (s *Server) handleDeleteWorkspace(w http.ResponseWriter, r *http.Request) {
 // handleListWorkspaces handles GET /workspaces/{user_email}.
 func (s *Server) handleListWorkspaces(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Service.WorkspacesOf(r.Context(), r.PathValue("user_email"))
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, list)
+	reply(w, r, http.StatusOK, list, err)
 }
 
 // handleInviteToWorkspace handles PATCH /workspace.
@@ -65,11 +53,7 @@ func (s *Server) handleInviteToWorkspace(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	members, err := s.Service.InviteToWorkspace(r.Context(), body.WorkspaceID, body.UserEmail)
-	if err != nil {
-		Error(w, r, err)
-		return
-	}
-	writeJSON(w, r, http.StatusOK, members)
+	reply(w, r, http.StatusOK, members, err)
 }
 
 // handleLeaveWorkspace handles PATCH /workspace/out.
