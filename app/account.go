@@ -75,6 +75,8 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 	u, err := s.Store.User(ctx, creds.UserID)
 	if err != nil {
 		return nil, err
+	} else if u.Deactivated {
+		return nil, refused
 	}
 	s.Logger.InfoContext(ctx, "login", "user_id", u.ID)
 	return s.newSession(ctx, u)
@@ -94,7 +96,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	}
 
 	u, err := s.Store.User(ctx, t.UserID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.Deactivated) {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "refresh token is invalid, used or expired")
 	} else if err != nil {
 		return nil, err
@@ -140,7 +142,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 		return nil, err
 	}
 	u, err := s.Store.User(ctx, claims.UserID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND {
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.Deactivated) {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "invalid token")
 	}
 	return u, err

@@ -68,6 +68,23 @@ func MustSignup(t testing.TB, svc *app.Service, email string) (context.Context, 
 	return parley.NewContextWithUser(context.Background(), sess.User), sess.User
 }
 
+// MustCreateWorkspace creates a workspace as the user of ctx, and invites
+// each of emails to it.
+func MustCreateWorkspace(t testing.TB, svc *app.Service, ctx context.Context, name string,
+	emails ...string) *parley.Workspace {
+	t.Helper()
+	ws, err := svc.CreateWorkspace(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range emails {
+		if _, err := svc.InviteToWorkspace(ctx, ws.ID, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ws
+}
+
 // wantCode fails unless err has the given code.
 func wantCode(t testing.TB, err error, code string) {
 	t.Helper()
@@ -243,15 +260,7 @@ func TestChannelRules(t *testing.T) {
 	annCtx, _ := MustSignup(t, svc, "ann@example.com")
 	bobCtx, _ := MustSignup(t, svc, "bob@example.com")
 	carlCtx, _ := MustSignup(t, svc, "carl@example.com")
-	ws, err := svc.CreateWorkspace(annCtx, "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range []string{"bob@example.com", "carl@example.com"} {
-		if _, err := svc.InviteToWorkspace(annCtx, ws.ID, e); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ws := MustCreateWorkspace(t, svc, annCtx, "Acme", "bob@example.com", "carl@example.com")
 	general := ws.Channels[0]
 
 	secret, err := svc.CreateChannel(annCtx, ws.ID, "Secret", true)
@@ -359,13 +368,7 @@ func TestMessageRules(t *testing.T) {
 	annCtx, ann := MustSignup(t, svc, "ann@example.com")
 	bobCtx, bob := MustSignup(t, svc, "bob@example.com")
 	carlCtx, _ := MustSignup(t, svc, "carl@example.com")
-	ws, err := svc.CreateWorkspace(annCtx, "Acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.InviteToWorkspace(annCtx, ws.ID, "bob@example.com"); err != nil {
-		t.Fatal(err)
-	}
+	ws := MustCreateWorkspace(t, svc, annCtx, "Acme", "bob@example.com")
 	general := ws.Channels[0]
 	side, err := svc.CreateChannel(annCtx, ws.ID, "side", false)
 	if err != nil {

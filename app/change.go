@@ -12,8 +12,10 @@ import (
 // reacted with what, where, and the message's reactions afterwards.
 type ReactionEvent struct {
 	MessageID   string            `json:"message_id"`
+	Seq         int64             `json:"seq"`
 	WorkspaceID string            `json:"workspace_id,omitempty"`
 	ChannelID   string            `json:"channel_id,omitempty"`
+	Receiver    string            `json:"receiver,omitempty"`
 	Name        string            `json:"name"`
 	User        string            `json:"user"`
 	UserID      string            `json:"user_id"`
@@ -30,6 +32,7 @@ type PinnedMessage struct {
 // PinEvent is the payload of message_pinned and message_unpinned.
 type PinEvent struct {
 	MessageID   string      `json:"message_id"`
+	Seq         int64       `json:"seq"`
 	WorkspaceID string      `json:"workspace_id"`
 	ChannelID   string      `json:"channel_id"`
 	User        string      `json:"user"`
@@ -79,7 +82,7 @@ func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*par
 	if err := s.describeMessages(ctx, m); err != nil {
 		return nil, err
 	}
-	s.publishTo(ctx, c, parley.EventMessageChanged, m)
+	s.publishTo(ctx, c, parley.EventMessageChanged, m, u.ID)
 	return m, nil
 }
 
@@ -92,7 +95,7 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 		return nil, err
 	}
 	defer s.lockMessage(messageID)()
-	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
+	m, c, err := s.managedMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +113,7 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 	}
 	if deleted {
 		s.Logger.InfoContext(ctx, "message deleted", "message_id", m.ID, "user_id", u.ID)
-		s.publishTo(ctx, c, parley.EventMessageDeleted, m)
+		s.publishTo(ctx, c, parley.EventMessageDeleted, m, u.ID)
 	}
 	return m, nil
 }
@@ -147,6 +150,10 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 		return nil, parley.Errorf(parley.ECONFLICT, "the message was deleted")
 	}
 
+	if add && len(m.Reactions) >= MaxReactionNames && !hasReaction(m, name) {
+		return nil, parley.Errorf(parley.ECONFLICT, "a message takes at most %d different reactions", MaxReactionNames)
+	}
+
 	var changed bool
 	typ := parley.EventReactionAdded
 	if add {
@@ -166,9 +173,9 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 	}
 	if changed {
 		s.publishTo(ctx, c, typ, &ReactionEvent{
-			MessageID: m.ID, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID,
-			Name: name, User: u.Email, UserID: u.ID, Reactions: m.Reactions,
-		})
+			MessageID: m.ID, Seq: m.Seq, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID,
+			Receiver: m.Receiver, Name: name, User: u.Email, UserID: u.ID, Reactions: m.Reactions,
+		}, u.ID)
 	}
 	return m, nil
 }
@@ -191,7 +198,7 @@ func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, er
 	}
 	if pinned {
 		s.publishTo(ctx, c, parley.EventMessagePinned, &PinEvent{
-			MessageID: m.ID, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email, PinnedAt: p.PinnedAt,
+			MessageID: m.ID, Seq: m.Seq, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email, PinnedAt: p.PinnedAt,
 		})
 	}
 	return s.pinOf(ctx, m)
@@ -211,7 +218,7 @@ func (s *Service) Unpin(ctx context.Context, messageID string) error {
 	}
 	if unpinned {
 		s.publishTo(ctx, c, parley.EventMessageUnpinned, &PinEvent{
-			MessageID: m.ID, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email,
+			MessageID: m.ID, Seq: m.Seq, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email,
 		})
 	}
 	return nil
@@ -283,6 +290,16 @@ func (s *Service) Thread(ctx context.Context, messageID string, p PageRequest) (
 		return nil, err
 	}
 	return &ThreadPage{Root: root, Messages: page.Messages, HasMore: page.HasMore}, nil
+}
+
+// hasReaction reports whether the message has a reaction with the name.
+func hasReaction(m *parley.Message, name string) bool {
+	for _, r := range m.Reactions {
+		if r.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // messageLocks serializes the changes to one message on this node, from

@@ -300,6 +300,11 @@ func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID stri
 		return nil, err
 	}
 
+	before := v.channel
+	if before.Name == ch.Name && before.Topic == ch.Topic && before.Purpose == ch.Purpose &&
+		before.Archived == ch.Archived {
+		return ch, nil // nothing changed, so nothing to announce
+	}
 	s.Logger.InfoContext(ctx, "channel updated", "channel_id", ch.ID, "user_id", u.ID)
 	var receivers []string
 	if !ch.IsPrivate {

@@ -99,6 +99,25 @@ func (s *Service) visibleMessage(ctx context.Context, userID, messageID string) 
 	return m, c, err
 }
 
+// managedMessage is visibleMessage for deleting a message: the workspace
+// admin reaches the messages of private channels they are not in too, as
+// managedChannel lets them reach the channels.
+func (s *Service) managedMessage(ctx context.Context, userID, messageID string) (*parley.Message, *conversation, error) {
+	m, c, err := s.visibleMessage(ctx, userID, messageID)
+	if parley.ErrorCode(err) != parley.ENOTFOUND || messageID == "" {
+		return m, c, err
+	}
+	stored, lookupErr := s.Store.Message(ctx, messageID)
+	if lookupErr != nil || stored.ChannelID == "" {
+		return nil, nil, err
+	}
+	v, viewErr := s.managedChannel(ctx, userID, stored.WorkspaceID, stored.ChannelID)
+	if viewErr != nil {
+		return nil, nil, err
+	}
+	return stored, &conversation{id: v.channel.ID, channel: v}, nil
+}
+
 // threadRoot returns the root of the thread that a reply to parentID joins:
 // the parent itself, or, for a reply to a reply, the parent's root. The
 // parent must be in the conversation.
@@ -141,14 +160,16 @@ func (s *Service) describeMessages(ctx context.Context, msgs ...*parley.Message)
 	return nil
 }
 
-// publishTo sends an event to the conversation's members as they are now.
-// The change it reports is stored already, so a failure to list them loses
-// only the push, which the client makes up from history.
-func (s *Service) publishTo(ctx context.Context, c *conversation, typ string, payload any) {
+// publishTo sends an event to the conversation's members as they are now,
+// and to the users in also: the one who made the change, who may see a
+// public channel without being in it, gets the event on every device too.
+// The change it reports is stored already, so a failure to list the
+// members loses only the push, which the client makes up from history.
+func (s *Service) publishTo(ctx context.Context, c *conversation, typ string, payload any, also ...string) {
 	members, err := c.memberIDs(ctx, s)
 	if err != nil {
 		s.Logger.ErrorContext(ctx, "list members for push", "conversation_id", c.id, "err", err)
 		return
 	}
-	s.publish(ctx, typ, members, payload)
+	s.publish(ctx, typ, compact(append(members, also...)), payload)
 }

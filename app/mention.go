@@ -14,12 +14,22 @@ type Presence interface {
 	Online(userID string) bool
 }
 
-// mentions returns the IDs of the users that text mentions, in order of
+// mentions returns the IDs of the users that text mentions among members,
+// as findMentions does, with <!here> read against the service's presence.
+func (s *Service) mentions(text string, members []string, senderID string) []string {
+	var online func(string) bool
+	if s.Presence != nil {
+		online = s.Presence.Online
+	}
+	return findMentions(text, members, senderID, online)
+}
+
+// findMentions returns the IDs of the users that text mentions, in order of
 // first mention. Only members of the conversation can be mentioned: a
 // mention of anyone else mentions nobody. <!channel> mentions every member
-// but the sender, and <!here> those of them who are online (everyone, when
-// the service knows no presence).
-func (s *Service) mentions(text string, members []string, senderID string) []string {
+// but the sender, and <!here> those of them who are online, or all of them
+// when online is nil.
+func findMentions(text string, members []string, senderID string, online func(string) bool) []string {
 	if !strings.Contains(text, "<") {
 		return nil
 	}
@@ -42,7 +52,7 @@ func (s *Service) mentions(text string, members []string, senderID string) []str
 			add(m[1])
 		case "channel", "here":
 			for _, id := range members {
-				if id == senderID || (m[2] == "here" && s.Presence != nil && !s.Presence.Online(id)) {
+				if id == senderID || (m[2] == "here" && online != nil && !online(id)) {
 					continue
 				}
 				add(id)

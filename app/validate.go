@@ -25,6 +25,7 @@ const (
 	MaxTopicLen         = 250
 	MaxPurposeLen       = 250
 	MaxReactionNameLen  = 64
+	MaxReactionNames    = 50 // different reactions on one message, as Slack allows
 	DefaultPageLimit    = 50
 	MaxPageLimit        = 200
 )

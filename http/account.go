@@ -62,3 +62,18 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
+
+// handleResetPassword handles POST /auth/reset.
+func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Email    string `json:"email"`
+		Code     string `json:"code"`
+		Password string `json:"password"`
+	}
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	sess, err := s.Service.ResetPassword(r.Context(), body.Email, body.Code, body.Password)
+	reply(w, r, http.StatusOK, sess, err)
+}

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
@@ -20,12 +21,12 @@ func pageRequest(r *http.Request) (app.PageRequest, error) {
 	if p.After, err = queryInt(r, "after"); err != nil {
 		return p, err
 	}
-	switch v := r.URL.Query().Get("include_replies"); v {
-	case "", "false", "0":
-	case "true", "1":
-		p.IncludeReplies = true
-	default:
-		return p, parley.Errorf(parley.EINVALID, "include_replies must be true or false")
+	if v := r.URL.Query().Get("include_replies"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return p, parley.Errorf(parley.EINVALID, "include_replies must be a boolean (true or false)")
+		}
+		p.IncludeReplies = b
 	}
 	return p, nil
 }

@@ -172,6 +172,7 @@ func (s *Server) routes() []route {
 		{"POST /auth/login", false, s.handleLogin},
 		{"POST /auth/refresh", false, s.handleRefresh},
 		{"POST /auth/logout", true, s.handleLogout},
+		{"POST /auth/reset", false, s.handleResetPassword},
 
 		{"POST /user", true, s.handleCreateProfile},
 		{"GET /user/me", true, s.handleMe},

@@ -27,6 +27,10 @@ type chatClient struct {
 	stdin              io.Reader
 	stdout, stderr     io.Writer
 
+	// names maps channel IDs to names, read from the workspace at the
+	// start, so that every line can say where it happened.
+	names map[string]string
+
 	mu       sync.Mutex
 	pending  int  // sends not yet answered with an ack or an error
 	failed   bool // a send was refused
@@ -84,6 +88,7 @@ func (c *chatClient) run(ctx context.Context) error {
 		return fmt.Errorf("chat: connect: %w", err)
 	}
 	defer conn.Close()
+	c.names = c.channelNames(ctx)
 
 	go c.send(conn)
 	for {
@@ -166,58 +171,112 @@ func (c *chatClient) answered(refused bool) {
 	}
 }
 
+// channelNames reads the names of the workspace's channels, if the client
+// writes to one. Without them, lines name channels by ID.
+func (c *chatClient) channelNames(ctx context.Context) map[string]string {
+	names := map[string]string{}
+	if c.workspace == "" {
+		return names
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimSuffix(c.url, "/")+"/workspace/"+url.PathEscape(c.workspace), nil)
+	if err != nil {
+		return names
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return names
+	}
+	defer resp.Body.Close()
+	var ws struct {
+		Channels []struct {
+			ID   string `json:"channel_id"`
+			Name string `json:"channel_name"`
+		} `json:"channels"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&ws) == nil {
+		for _, ch := range ws.Channels {
+			names[ch.ID] = ch.Name
+		}
+	}
+	return names
+}
+
+// chatEvent is the union of the fields parley chat reads from frames.
+type chatEvent struct {
+	Type      string `json:"type"`
+	ChannelID string `json:"channel_id"`
+	Sender    string `json:"sender"`
+	Receiver  string `json:"receiver"`
+	Message   string `json:"message"`
+	ParentID  string `json:"parent_id"`
+	Seq       int64  `json:"seq"`
+	Code      string `json:"code"`
+	Name      string `json:"name"`
+	Channel   string `json:"channel_name"`
+	Topic     string `json:"topic"`
+	Purpose   string `json:"purpose"`
+	Archived  bool   `json:"archived"`
+	Replies   int    `json:"reply_count"`
+	// User is the whole user in hello, and an email in other events.
+	User json.RawMessage `json:"user"`
+}
+
+// where names the conversation of a frame: "#design", or "dm ann@…".
+func (c *chatClient) where(f *chatEvent) string {
+	switch {
+	case f.ChannelID != "" && c.names[f.ChannelID] != "":
+		return "#" + c.names[f.ChannelID]
+	case f.ChannelID != "":
+		return "#" + f.ChannelID
+	case f.Receiver != "":
+		return "dm " + f.Sender + " → " + f.Receiver
+	}
+	return "dm"
+}
+
 // describe renders a server frame as one readable line, and notes the
 // answers to this client's sends.
 func (c *chatClient) describe(frame []byte) string {
-	var f struct {
-		Type     string `json:"type"`
-		Sender   string `json:"sender"`
-		Receiver string `json:"receiver"`
-		Message  string `json:"message"`
-		ParentID string `json:"parent_id"`
-		Seq      int64  `json:"seq"`
-		Code     string `json:"code"`
-		Name     string `json:"name"`
-		Topic    string `json:"topic"`
-		Channel  string `json:"channel_name"`
-		Replies  int    `json:"reply_count"`
-		Deleted  bool   `json:"deleted"`
-		// User is the whole user in hello, and an email in reactions.
-		User json.RawMessage `json:"user"`
-	}
+	var f chatEvent
 	if json.Unmarshal(frame, &f) != nil {
 		return string(frame)
 	}
+	var user string
+	json.Unmarshal(f.User, &user)
+
 	switch f.Type {
 	case "hello":
 		var u struct{ Email, Nickname string }
 		json.Unmarshal(f.User, &u)
 		return fmt.Sprintf("connected as %s (%s); type a line and press Enter to send it", u.Email, u.Nickname)
 	case "message":
-		where := ""
-		if f.Receiver != "" {
-			where = fmt.Sprintf("[direct, to %s] ", f.Receiver)
-		}
+		thread := ""
 		if f.ParentID != "" {
-			where += "[thread reply] "
+			thread = " (in a thread)"
 		}
-		return fmt.Sprintf("#%d %s%s: %s", f.Seq, where, f.Sender, f.Message)
+		return fmt.Sprintf("[%s] #%d %s%s: %s", c.where(&f), f.Seq, f.Sender, thread, f.Message)
 	case "message_changed":
-		return fmt.Sprintf("#%d edited by %s: %s", f.Seq, f.Sender, f.Message)
+		return fmt.Sprintf("[%s] #%d edited by %s: %s", c.where(&f), f.Seq, f.Sender, f.Message)
 	case "message_deleted":
-		return fmt.Sprintf("#%d was deleted", f.Seq)
+		return fmt.Sprintf("[%s] #%d was deleted", c.where(&f), f.Seq)
 	case "thread_reply":
-		return fmt.Sprintf("#%d now has %d replies", f.Seq, f.Replies)
-	case "reaction_added", "reaction_removed":
-		verb := "reacted with"
-		if f.Type == "reaction_removed" {
-			verb = "took back"
-		}
-		var email string
-		json.Unmarshal(f.User, &email)
-		return fmt.Sprintf("  %s %s :%s:", email, verb, f.Name)
+		return fmt.Sprintf("[%s] #%d has %d replies in its thread", c.where(&f), f.Seq, f.Replies)
+	case "reaction_added":
+		return fmt.Sprintf("[%s] %s reacted to #%d with :%s:", c.where(&f), user, f.Seq, f.Name)
+	case "reaction_removed":
+		return fmt.Sprintf("[%s] %s took back :%s: from #%d", c.where(&f), user, f.Name, f.Seq)
+	case "message_pinned":
+		return fmt.Sprintf("[%s] %s pinned #%d", c.where(&f), user, f.Seq)
+	case "message_unpinned":
+		return fmt.Sprintf("[%s] %s unpinned #%d", c.where(&f), user, f.Seq)
 	case "channel_updated":
-		return fmt.Sprintf("  #%s updated; topic: %s", f.Channel, f.Topic)
+		c.names[f.ChannelID] = f.Channel
+		state := "open"
+		if f.Archived {
+			state = "archived"
+		}
+		return fmt.Sprintf("[#%s] channel settings: %s; topic %q; purpose %q", f.Channel, state, f.Topic, f.Purpose)
 	case "ack":
 		c.answered(false)
 		return fmt.Sprintf("  (stored as #%d)", f.Seq)
