@@ -23,6 +23,7 @@ type Store interface {
 	WorkspaceStore
 	ChannelStore
 	MessageStore
+	ImportStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
@@ -36,6 +37,8 @@ type UserStore interface {
 	// ECONFLICT if u.Email or u.ID is taken. Emails are stored as given;
 	// the service lowercases them first.
 	CreateUser(ctx context.Context, u *User, passwordHash string) error
+	// SetPassword replaces the user's password hash, or returns ENOTFOUND.
+	SetPassword(ctx context.Context, userID, passwordHash string) error
 	// User returns the user with the given ID, or ENOTFOUND.
 	User(ctx context.Context, id string) (*User, error)
 	// UserByEmail returns the user with the given email, or ENOTFOUND.
@@ -57,6 +60,14 @@ type TokenStore interface {
 	// the token and the other ENOTFOUND. An expired token is removed too
 	// and reported as ENOTFOUND.
 	ConsumeRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// CreateResetCode stores c, replacing any earlier code of the same
+	// user, so that only the newest code works.
+	CreateResetCode(ctx context.Context, c *ResetCode) error
+	// ConsumeResetCode removes the code with the given hash and returns
+	// it, atomically, as ConsumeRefreshToken does: of two concurrent calls
+	// one gets it, and an expired code is removed and reported as
+	// ENOTFOUND.
+	ConsumeResetCode(ctx context.Context, hash string) (*ResetCode, error)
 	// Secret returns the secret stored under name. If there is none, it
 	// stores the value that generate returns and returns it. Of concurrent
 	// callers, on any node, all get the same value.
@@ -184,4 +195,20 @@ type MessageStore interface {
 	// asked, among the messages f selects. Messages carry their reactions.
 	// f.Limit is at least 1.
 	Messages(ctx context.Context, conversationID string, f MessageFilter) (*MessagePage, error)
+}
+
+// ImportStore writes history that happened elsewhere, as an import from
+// Slack does. It exists for speed and atomicity: an import writes a whole
+// conversation at once, and a conversation that fails leaves nothing.
+type ImportStore interface {
+	// ImportMessages appends msgs, in the order given, to the end of
+	// their conversation, all or nothing, and reports how many it added.
+	// A message whose ID is stored already is skipped, with its reactions
+	// and pin, so that running the same import again adds nothing. Each
+	// message added gets the next Seq of the conversation as AppendMessage
+	// would give it; every other field is stored as given, ReplyCount,
+	// LastReplyAt, EditedAt, Mentions and Reactions (by UserIDs) included.
+	// Pins whose message was added are stored too. It returns ENOTFOUND if
+	// a message names a channel that does not exist.
+	ImportMessages(ctx context.Context, conversationID string, msgs []*Message, pins []*Pin) (int, error)
 }

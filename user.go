@@ -9,6 +9,9 @@ type User struct {
 	Email     string `json:"email"`
 	Nickname  string `json:"nickname"`
 	CreatedAt Time   `json:"createdAt"`
+	// Deactivated users cannot log in or use tokens; their history stays.
+	// Users deleted in a Slack export arrive deactivated.
+	Deactivated bool `json:"deactivated,omitempty"`
 }
 
 // Credentials is what the store keeps to check a password. A user that came
@@ -21,6 +24,14 @@ type Credentials struct {
 // RefreshToken is a long-lived, single-use token that buys a new access
 // token. The store keeps only a hash of it, never the token itself.
 type RefreshToken struct {
+	Hash      string
+	UserID    string
+	ExpiresAt time.Time
+}
+
+// ResetCode is a one-time code that lets a user set a password, as an
+// operator hands it out. The store keeps only a hash of it.
+type ResetCode struct {
 	Hash      string
 	UserID    string
 	ExpiresAt time.Time

@@ -354,11 +354,8 @@ func TestChannelRules(t *testing.T) {
 	})
 
 	t.Run("ErrChannelOfAnotherWorkspace", func(t *testing.T) {
-		other, err := svc.CreateWorkspace(annCtx, "Other")
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = svc.Channel(annCtx, other.ID, secret.ID)
+		other := MustCreateWorkspace(t, svc, annCtx, "Other")
+		_, err := svc.Channel(annCtx, other.ID, secret.ID)
 		wantCode(t, err, parley.ENOTFOUND)
 	})
 }

@@ -101,6 +101,11 @@ func TestOpen(t *testing.T) {
 		db.Close()
 
 		s := MustOpen(t, path)
+		if u, err := s.User(t.Context(), "u1"); err != nil {
+			t.Fatal(err)
+		} else if u.Deactivated {
+			t.Fatalf("Deactivated=true for a user of the first schema, want false")
+		}
 		ch, err := s.Channel(t.Context(), "c1")
 		if err != nil {
 			t.Fatal(err)
@@ -167,6 +172,8 @@ func TestOpen(t *testing.T) {
 			{"synchronous", "2"},
 			{"foreign_keys", "1"},
 			{"busy_timeout", "5000"},
+			{"cache_size", "-65536"},
+			{"temp_store", "2"},
 		} {
 			if got, err := sqlite.WriterPragma(s, tt.name); err != nil {
 				t.Fatalf("PRAGMA %s: %v", tt.name, err)

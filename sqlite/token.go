@@ -50,6 +50,50 @@ func (s *Store) ConsumeRefreshToken(ctx context.Context, hash string) (*parley.R
 	return &t, nil
 }
 
+// CreateResetCode stores c, replacing any earlier code of the same user, so
+// that only the newest code works. It returns ENOTFOUND if the user does not
+// exist and ECONFLICT if another user's code has the same hash.
+func (s *Store) CreateResetCode(ctx context.Context, c *parley.ResetCode) error {
+	// The upsert is keyed on the user, so a clash of hashes with another
+	// user's code is still an error rather than a silent takeover.
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO reset_codes (hash, user_id, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE
+		SET hash = excluded.hash, expires_at = excluded.expires_at
+	`, c.Hash, c.UserID, millis(c.ExpiresAt))
+	if isUnique(err) {
+		return parley.Errorf(parley.ECONFLICT, "reset code already exists")
+	} else if isForeignKey(err) {
+		return parley.Errorf(parley.ENOTFOUND, "user not found")
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create reset code: %w", err)
+	}
+	return nil
+}
+
+// ConsumeResetCode removes the code with the given hash and returns it. It
+// returns ENOTFOUND if there is no such code, or if the code expired by
+// s.Now, in which case it is removed all the same.
+func (s *Store) ConsumeResetCode(ctx context.Context, hash string) (*parley.ResetCode, error) {
+	// As in ConsumeRefreshToken, one statement finds and deletes the row.
+	c := parley.ResetCode{Hash: hash}
+	var expiresAt int64
+	err := s.db.QueryRowContext(ctx, `
+		DELETE FROM reset_codes WHERE hash = ? RETURNING user_id, expires_at
+	`, hash).Scan(&c.UserID, &expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "reset code not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: consume reset code: %w", err)
+	}
+
+	c.ExpiresAt = time.UnixMilli(expiresAt).UTC()
+	if !s.Now().Before(c.ExpiresAt) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "reset code not found")
+	}
+	return &c, nil
+}
+
 // Secret returns the secret stored under name, storing the value of generate
 // first if there is none. Callers in other processes that share the file get
 // the same value.

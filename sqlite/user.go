@@ -15,9 +15,9 @@ import (
 // ID or the email is taken.
 func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash string) error {
 	_, err := s.db.ExecContext(ctx, `
-		INSERT INTO users (id, email, nickname, password_hash, created_at)
-		VALUES (?, ?, ?, ?, ?)
-	`, u.ID, u.Email, u.Nickname, passwordHash, millis(u.CreatedAt.Time))
+		INSERT INTO users (id, email, nickname, password_hash, created_at, deactivated)
+		VALUES (?, ?, ?, ?, ?, ?)
+	`, u.ID, u.Email, u.Nickname, passwordHash, millis(u.CreatedAt.Time), u.Deactivated)
 
 	// SQLite names the column of a unique clash in its message, and the
 	// caller wants to know which one it was.
@@ -31,10 +31,26 @@ func (s *Store) CreateUser(ctx context.Context, u *parley.User, passwordHash str
 	return nil
 }
 
+// SetPassword replaces the user's password hash, or returns ENOTFOUND.
+func (s *Store) SetPassword(ctx context.Context, userID, passwordHash string) error {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE users SET password_hash = ? WHERE id = ?
+	`, passwordHash, userID)
+	if err != nil {
+		return fmt.Errorf("sqlite: set password: %w", err)
+	}
+	if ok, err := affected(res, "set password"); err != nil {
+		return err
+	} else if !ok {
+		return parley.Errorf(parley.ENOTFOUND, "user not found")
+	}
+	return nil
+}
+
 // User returns the user with the given ID, or ENOTFOUND.
 func (s *Store) User(ctx context.Context, id string) (*parley.User, error) {
 	row := s.rdb.QueryRowContext(ctx, `
-		SELECT id, email, nickname, created_at FROM users WHERE id = ?
+		SELECT `+userColumns+` FROM users WHERE id = ?
 	`, id)
 	return oneUser(row)
 }
@@ -43,7 +59,7 @@ func (s *Store) User(ctx context.Context, id string) (*parley.User, error) {
 // must match as stored, case included.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*parley.User, error) {
 	row := s.rdb.QueryRowContext(ctx, `
-		SELECT id, email, nickname, created_at FROM users WHERE email = ?
+		SELECT `+userColumns+` FROM users WHERE email = ?
 	`, email)
 	return oneUser(row)
 }
@@ -63,7 +79,7 @@ func (s *Store) Users(ctx context.Context, ids []string) ([]*parley.User, error)
 		return nil, fmt.Errorf("sqlite: users: %w", err)
 	}
 	rows, err := s.rdb.QueryContext(ctx, `
-		SELECT id, email, nickname, created_at FROM users
+		SELECT `+userColumns+` FROM users
 		WHERE id IN (SELECT value FROM json_each(?))
 	`, string(list))
 	if err != nil {
@@ -110,11 +126,14 @@ func oneUser(row *sql.Row) (*parley.User, error) {
 	return u, nil
 }
 
-// scanUser scans the columns id, email, nickname, created_at.
+// userColumns are the columns scanUser reads.
+const userColumns = `id, email, nickname, created_at, deactivated`
+
+// scanUser scans the userColumns.
 func scanUser(row scanner) (*parley.User, error) {
 	var u parley.User
 	var createdAt int64
-	if err := row.Scan(&u.ID, &u.Email, &u.Nickname, &createdAt); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Nickname, &createdAt, &u.Deactivated); err != nil {
 		return nil, err
 	}
 	u.CreatedAt = timeOf(createdAt)

@@ -50,9 +50,7 @@ func testCreateChannelOK(t *testing.T, s parley.Store) {
 		if len(got.Users) != 0 {
 			t.Fatalf("Users=%q, want none", got.Users)
 		}
-		ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
-		checkOK(t, "ChannelMemberIDs", err)
-		checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID})
+		checkChannelMembers(t, s, ch.ID, ann.ID)
 	}
 }
 
@@ -87,9 +85,7 @@ func testCreateChannelErrConflictID(t *testing.T, s parley.Store) {
 	ch.ID = first.ID
 	checkCode(t, s.CreateChannel(t.Context(), ch), parley.ECONFLICT)
 
-	got, err := s.Channel(t.Context(), first.ID)
-	checkOK(t, "Channel", err)
-	checkChannel(t, got, first)
+	checkStoredChannel(t, s, first)
 }
 
 func testChannelErrNotFound(t *testing.T, s parley.Store) {
@@ -97,10 +93,7 @@ func testChannelErrNotFound(t *testing.T, s parley.Store) {
 	MustCreateWorkspace(t, s, ann, "Acme")
 
 	got, err := s.Channel(t.Context(), NewID("ch"))
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("Channel=%+v, want nil", got)
-	}
+	checkFailed(t, "Channel", got, err, parley.ENOTFOUND)
 }
 
 // The list is ordered by the channels' creation times, not by the order they
@@ -122,9 +115,7 @@ func testChannelsOldestFirst(t *testing.T, s parley.Store) {
 }
 
 func testChannelsNone(t *testing.T, s parley.Store) {
-	list, err := s.Channels(t.Context(), NewID("ws"))
-	checkOK(t, "Channels", err)
-	checkIDs(t, "Channels", channelIDs(list), nil)
+	checkChannels(t, s, NewID("ws"))
 }
 
 func testChannelIDsOfUserOK(t *testing.T, s parley.Store) {
@@ -136,13 +127,9 @@ func testChannelIDsOfUserOK(t *testing.T, s parley.Store) {
 	MustCreateChannel(t, s, ws, ann, "not-bobs", true)
 	other, _ := MustCreateWorkspace(t, s, bob, "Other")
 
-	ids, err := s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "ChannelIDsOfUser", err)
-	checkIDSet(t, "ChannelIDsOfUser", ids, []string{general.ID, random.ID})
+	checkChannelIDsOfUser(t, s, ws.ID, bob.ID, general.ID, random.ID)
 
-	ids, err = s.ChannelIDsOfUser(t.Context(), other.ID, ann.ID)
-	checkOK(t, "ChannelIDsOfUser", err)
-	checkIDs(t, "ChannelIDsOfUser", ids, nil)
+	checkChannelIDsOfUser(t, s, other.ID, ann.ID)
 }
 
 // Deleting a channel removes its members and its messages, and nothing of
@@ -161,24 +148,14 @@ func testDeleteChannelCascades(t *testing.T, s parley.Store) {
 
 	_, err := s.Channel(t.Context(), random.ID)
 	checkCode(t, err, parley.ENOTFOUND)
-	ids, err := s.ChannelMemberIDs(t.Context(), random.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, nil)
-	ok, err := s.IsChannelMember(t.Context(), random.ID, bob.ID)
-	checkOK(t, "IsChannelMember", err)
-	checkBool(t, "IsChannelMember", ok, false)
-	ids, err = s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "ChannelIDsOfUser", err)
-	checkIDs(t, "ChannelIDsOfUser", ids, []string{general.ID})
-	list, err := s.Channels(t.Context(), ws.ID)
-	checkOK(t, "Channels", err)
-	checkIDs(t, "Channels", channelIDs(list), []string{general.ID})
+	checkChannelMembers(t, s, random.ID)
+	checkIsChannelMember(t, s, random.ID, bob.ID, false)
+	checkChannelIDsOfUser(t, s, ws.ID, bob.ID, general.ID)
+	checkChannels(t, s, ws.ID, general.ID)
 	checkHistory(t, s, random.ID)
 
 	checkHistory(t, s, general.ID, kept)
-	ok, err = s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember", ok, true)
+	checkIsWorkspaceMember(t, s, ws.ID, bob.ID, true)
 }
 
 func testDeleteChannelErrNotFound(t *testing.T, s parley.Store) {
@@ -199,16 +176,12 @@ func testChannelMemberIDsJoinOrder(t *testing.T, s parley.Store) {
 	MustAddChannelMember(t, s, ch, cat)
 	MustAddChannelMember(t, s, ch, bob)
 
-	ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, cat.ID, bob.ID})
+	checkChannelMembers(t, s, ch.ID, ann.ID, cat.ID, bob.ID)
 
-	_, err = s.RemoveChannelMember(t.Context(), ch.ID, cat.ID)
+	_, err := s.RemoveChannelMember(t.Context(), ch.ID, cat.ID)
 	checkOK(t, "RemoveChannelMember", err)
 	MustAddChannelMember(t, s, ch, cat)
-	ids, err = s.ChannelMemberIDs(t.Context(), ch.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, bob.ID, cat.ID})
+	checkChannelMembers(t, s, ch.ID, ann.ID, bob.ID, cat.ID)
 }
 
 func testIsChannelMemberOK(t *testing.T, s parley.Store) {
@@ -225,9 +198,7 @@ func testIsChannelMemberOK(t *testing.T, s parley.Store) {
 		{ch.ID, bob.ID, false},
 		{NewID("ch"), ann.ID, false},
 	} {
-		ok, err := s.IsChannelMember(t.Context(), tt.channelID, tt.userID)
-		checkOK(t, "IsChannelMember", err)
-		checkBool(t, "IsChannelMember("+tt.channelID+", "+tt.userID+")", ok, tt.want)
+		checkIsChannelMember(t, s, tt.channelID, tt.userID, tt.want)
 	}
 }
 
@@ -240,9 +211,7 @@ func testAddChannelMemberOK(t *testing.T, s parley.Store) {
 	checkOK(t, "AddChannelMember", err)
 	checkBool(t, "AddChannelMember", added, true)
 
-	ok, err := s.IsChannelMember(t.Context(), ch.ID, bob.ID)
-	checkOK(t, "IsChannelMember", err)
-	checkBool(t, "IsChannelMember", ok, true)
+	checkIsChannelMember(t, s, ch.ID, bob.ID, true)
 }
 
 func testAddChannelMemberAlreadyMember(t *testing.T, s parley.Store) {
@@ -256,9 +225,7 @@ func testAddChannelMemberAlreadyMember(t *testing.T, s parley.Store) {
 		checkOK(t, "AddChannelMember", err)
 		checkBool(t, "AddChannelMember("+u.Nickname+")", added, false)
 	}
-	ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, bob.ID})
+	checkChannelMembers(t, s, ch.ID, ann.ID, bob.ID)
 }
 
 func testRemoveChannelMemberOK(t *testing.T, s parley.Store) {
@@ -272,14 +239,10 @@ func testRemoveChannelMemberOK(t *testing.T, s parley.Store) {
 	checkOK(t, "RemoveChannelMember", err)
 	checkBool(t, "RemoveChannelMember", removed, true)
 
-	ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID})
+	checkChannelMembers(t, s, ch.ID, ann.ID)
 
 	// Leaving a channel is not leaving the workspace.
-	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember", ok, true)
+	checkIsWorkspaceMember(t, s, ws.ID, bob.ID, true)
 }
 
 func testRemoveChannelMemberNotMember(t *testing.T, s parley.Store) {
@@ -303,9 +266,7 @@ func testCreateChannelSettings(t *testing.T, s parley.Store) {
 	ch.Topic, ch.Purpose, ch.Archived = "old times", "kept for the record", true
 	checkOK(t, "CreateChannel", s.CreateChannel(t.Context(), ch))
 
-	got, err := s.Channel(t.Context(), ch.ID)
-	checkOK(t, "Channel", err)
-	checkChannel(t, got, ch)
+	checkStoredChannel(t, s, ch)
 }
 
 // Deleting a channel removes the pins and reactions of its messages, and
@@ -357,9 +318,7 @@ func testUpdateChannelOK(t *testing.T, s parley.Store) {
 		"watercooler", "anything goes", "chat that fits nowhere else", true
 	checkChannel(t, got, &want)
 
-	got, err = s.Channel(t.Context(), ch.ID)
-	checkOK(t, "Channel", err)
-	checkChannel(t, got, &want)
+	checkStoredChannel(t, s, &want)
 	list, err := s.Channels(t.Context(), ws.ID)
 	checkOK(t, "Channels", err)
 	checkIDs(t, "Channels", channelIDs(list), []string{general.ID, ch.ID})
@@ -392,9 +351,7 @@ func testUpdateChannelPartialUpdate(t *testing.T, s parley.Store) {
 		checkOK(t, "UpdateChannel", err)
 		tt.change(&want)
 		checkChannel(t, got, &want)
-		got, err = s.Channel(t.Context(), ch.ID)
-		checkOK(t, "Channel", err)
-		checkChannel(t, got, &want)
+		checkStoredChannel(t, s, &want)
 	}
 }
 
@@ -426,9 +383,7 @@ func testUpdateChannelClearAndUnarchive(t *testing.T, s parley.Store) {
 	want := *ch
 	want.Topic, want.Purpose, want.Archived = "", "", false
 	checkChannel(t, got, &want)
-	got, err = s.Channel(t.Context(), ch.ID)
-	checkOK(t, "Channel", err)
-	checkChannel(t, got, &want)
+	checkStoredChannel(t, s, &want)
 }
 
 // A channel's own name is not taken from it.
@@ -473,12 +428,8 @@ func testUpdateChannelErrConflictName(t *testing.T, s parley.Store) {
 		})
 		checkCode(t, err, parley.ECONFLICT)
 
-		got, err := s.Channel(t.Context(), ch.ID)
-		checkOK(t, "Channel", err)
-		checkChannel(t, got, ch)
-		got, err = s.Channel(t.Context(), taken.ID)
-		checkOK(t, "Channel", err)
-		checkChannel(t, got, taken)
+		checkStoredChannel(t, s, ch)
+		checkStoredChannel(t, s, taken)
 	}
 }
 
@@ -504,10 +455,7 @@ func testUpdateChannelErrNotFound(t *testing.T, s parley.Store) {
 
 	for _, id := range []string{NewID("ch"), ch.ID} {
 		got, err := s.UpdateChannel(t.Context(), id, parley.ChannelUpdate{Topic: new("no one hears")})
-		checkCode(t, err, parley.ENOTFOUND)
-		if got != nil {
-			t.Fatalf("UpdateChannel=%+v, want nil", got)
-		}
+		checkFailed(t, "UpdateChannel", got, err, parley.ENOTFOUND)
 	}
 }
 
@@ -554,4 +502,50 @@ func channelIDs(list []*parley.Channel) []string {
 		ids = append(ids, ch.ID)
 	}
 	return ids
+}
+
+// checkStoredChannel fails t unless Channel returns want, with all its
+// stored fields.
+func checkStoredChannel(t testing.TB, s parley.Store, want *parley.Channel) {
+	t.Helper()
+	got, err := s.Channel(t.Context(), want.ID)
+	checkOK(t, "Channel", err)
+	checkChannel(t, got, want)
+}
+
+// checkChannels fails t unless the channels of the workspace are exactly
+// those of wantIDs, in order.
+func checkChannels(t testing.TB, s parley.Store, workspaceID string, wantIDs ...string) {
+	t.Helper()
+	list, err := s.Channels(t.Context(), workspaceID)
+	checkOK(t, "Channels", err)
+	checkIDs(t, "Channels", channelIDs(list), wantIDs)
+}
+
+// checkChannelMembers fails t unless the members of the channel are exactly
+// the users of wantIDs, in the order they joined.
+func checkChannelMembers(t testing.TB, s parley.Store, channelID string, wantIDs ...string) {
+	t.Helper()
+	ids, err := s.ChannelMemberIDs(t.Context(), channelID)
+	checkOK(t, "ChannelMemberIDs", err)
+	checkIDs(t, "ChannelMemberIDs", ids, wantIDs)
+}
+
+// checkIsChannelMember fails t unless IsChannelMember reports want for the
+// channel and the user.
+func checkIsChannelMember(t testing.TB, s parley.Store, channelID, userID string, want bool) {
+	t.Helper()
+	ok, err := s.IsChannelMember(t.Context(), channelID, userID)
+	checkOK(t, "IsChannelMember", err)
+	checkBool(t, "IsChannelMember("+channelID+", "+userID+")", ok, want)
+}
+
+// checkChannelIDsOfUser fails t unless the channels of the workspace that
+// the user is in are exactly those of wantIDs, in any order.
+func checkChannelIDsOfUser(t testing.TB, s parley.Store, workspaceID, userID string,
+	wantIDs ...string) {
+	t.Helper()
+	ids, err := s.ChannelIDsOfUser(t.Context(), workspaceID, userID)
+	checkOK(t, "ChannelIDsOfUser", err)
+	checkIDSet(t, "ChannelIDsOfUser", ids, wantIDs)
 }

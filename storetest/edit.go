@@ -51,10 +51,7 @@ func testMessageErrNotFound(t *testing.T, s parley.Store) {
 	MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
 
 	got, err := s.Message(t.Context(), NewID("msg"))
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("Message=%+v, want nil", got)
-	}
+	checkFailed(t, "Message", got, err, parley.ENOTFOUND)
 }
 
 // An edit changes the text, the mentions and EditedAt, and nothing else:
@@ -154,10 +151,7 @@ func testUpdateMessageErrNotFound(t *testing.T, s parley.Store) {
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
 
 	got, err := s.UpdateMessage(t.Context(), NewID("msg"), parley.MessageUpdate{Text: new("lost")})
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("UpdateMessage=%+v, want nil", got)
-	}
+	checkFailed(t, "UpdateMessage", got, err, parley.ENOTFOUND)
 	checkStoredMessage(t, s, m)
 }
 
@@ -247,10 +241,7 @@ func testDeleteMessageErrNotFound(t *testing.T, s parley.Store) {
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "hello"))
 
 	got, _, err := s.DeleteMessage(t.Context(), NewID("msg"))
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("DeleteMessage=%+v, want nil", got)
-	}
+	checkFailed(t, "DeleteMessage", got, err, parley.ENOTFOUND)
 	checkStoredMessage(t, s, m)
 }
 
@@ -286,22 +277,17 @@ func testDeleteMessageConcurrentOneWins(t *testing.T, s parley.Store) {
 func testUpdateMessageErrConflictTombstone(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "gone"))
-	tomb, _, err := s.DeleteMessage(t.Context(), m.ID)
-	checkOK(t, "DeleteMessage", err)
+	tomb := mustDeleteMessage(t, s, m)
 
 	got, err := s.UpdateMessage(t.Context(), m.ID, parley.MessageUpdate{Text: new("back"), EditedAt: new(minute(9))})
-	checkCode(t, err, parley.ECONFLICT)
-	if got != nil {
-		t.Fatalf("UpdateMessage=%+v, want nil", got)
-	}
+	checkFailed(t, "UpdateMessage", got, err, parley.ECONFLICT)
 	checkStoredMessage(t, s, tomb)
 }
 
 func testAddReactionErrConflictTombstone(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "gone"))
-	tomb, _, err := s.DeleteMessage(t.Context(), m.ID)
-	checkOK(t, "DeleteMessage", err)
+	tomb := mustDeleteMessage(t, s, m)
 
 	added, err := s.AddReaction(t.Context(), m.ID, ann.ID, "eyes")
 	checkCode(t, err, parley.ECONFLICT)
@@ -312,8 +298,7 @@ func testAddReactionErrConflictTombstone(t *testing.T, s parley.Store) {
 func testPinMessageErrConflictTombstone(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "gone"))
-	_, _, err := s.DeleteMessage(t.Context(), m.ID)
-	checkOK(t, "DeleteMessage", err)
+	mustDeleteMessage(t, s, m)
 
 	pinned, err := s.PinMessage(t.Context(), &parley.Pin{
 		ChannelID: ch.ID, MessageID: m.ID, PinnedByID: ann.ID, PinnedAt: minute(9),
@@ -321,4 +306,13 @@ func testPinMessageErrConflictTombstone(t *testing.T, s parley.Store) {
 	checkCode(t, err, parley.ECONFLICT)
 	checkBool(t, "PinMessage", pinned, false)
 	checkPins(t, s, ch.ID)
+}
+
+// mustDeleteMessage deletes m and returns its tombstone, failing t if it
+// cannot.
+func mustDeleteMessage(t testing.TB, s parley.Store, m *parley.Message) *parley.Message {
+	t.Helper()
+	tomb, _, err := s.DeleteMessage(t.Context(), m.ID)
+	checkOK(t, "DeleteMessage", err)
+	return tomb
 }

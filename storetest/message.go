@@ -277,12 +277,7 @@ func testMessagesPaging(t *testing.T, s parley.Store) {
 		MustAppendMessage(t, s, NewChannelMessage(ch, ann, fmt.Sprint("message ", i+1)))
 	}
 
-	for _, tt := range []struct {
-		name    string
-		f       parley.MessageFilter
-		seqs    []int64
-		hasMore bool
-	}{
+	for _, tt := range []pageCase{
 		{"Newest", parley.MessageFilter{Limit: 3}, []int64{8, 9, 10}, true},
 		{"NewestOne", parley.MessageFilter{Limit: 1}, []int64{10}, true},
 		{"NewestAll", parley.MessageFilter{Limit: 10}, seqRange(1, 10), false},
@@ -298,13 +293,7 @@ func testMessagesPaging(t *testing.T, s parley.Store) {
 		{"After8", parley.MessageFilter{After: ptr(8), Limit: 3}, []int64{9, 10}, false},
 		{"After10", parley.MessageFilter{After: ptr(10), Limit: 3}, nil, false},
 	} {
-		page, err := s.Messages(t.Context(), ch.ID, tt.f)
-		checkOK(t, tt.name, err)
-		if got := pageSeqs(page); !slices.Equal(got, tt.seqs) {
-			t.Fatalf("%s: Seq=%v, want %v", tt.name, got, tt.seqs)
-		} else if page.HasMore != tt.hasMore {
-			t.Fatalf("%s: HasMore=%t, want %t", tt.name, page.HasMore, tt.hasMore)
-		}
+		checkPage(t, s, ch.ID, tt)
 	}
 }
 
@@ -368,6 +357,30 @@ func testMessagesEmpty(t *testing.T, s parley.Store) {
 		}
 	}
 	checkHistory(t, s, parley.DMConversationID(NewID("user"), NewID("user")))
+}
+
+// pageCase is a page of a conversation, chosen by f, and the Seq numbers
+// and HasMore it must have.
+type pageCase struct {
+	name    string
+	f       parley.MessageFilter
+	seqs    []int64
+	hasMore bool
+}
+
+// checkPage fails t unless the page of the conversation that tt.f chooses
+// has the Seq numbers and HasMore of tt, and returns the page.
+func checkPage(t testing.TB, s parley.Store, conversationID string,
+	tt pageCase) *parley.MessagePage {
+	t.Helper()
+	page, err := s.Messages(t.Context(), conversationID, tt.f)
+	checkOK(t, tt.name, err)
+	if got := pageSeqs(page); !slices.Equal(got, tt.seqs) {
+		t.Fatalf("%s: Seq=%v, want %v", tt.name, got, tt.seqs)
+	} else if page.HasMore != tt.hasMore {
+		t.Fatalf("%s: HasMore=%t, want %t", tt.name, page.HasMore, tt.hasMore)
+	}
+	return page
 }
 
 // checkStoredMessage fails t unless Message returns want, with all its

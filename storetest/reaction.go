@@ -97,9 +97,7 @@ func testRemoveReactionOK(t *testing.T, s parley.Store) {
 	mustAddReaction(t, s, m, bob, "rocket")
 	mustAddReaction(t, s, m, bob, "tada")
 
-	removed, err := s.RemoveReaction(t.Context(), m.ID, ann.ID, "rocket")
-	checkOK(t, "RemoveReaction", err)
-	checkBool(t, "RemoveReaction", removed, true)
+	mustRemoveReaction(t, s, m, ann, "rocket")
 	m.Reactions = []parley.Reaction{
 		{Name: "rocket", Count: 1, UserIDs: []string{bob.ID}},
 		{Name: "tada", Count: 1, UserIDs: []string{bob.ID}},
@@ -107,9 +105,7 @@ func testRemoveReactionOK(t *testing.T, s parley.Store) {
 	checkStoredMessage(t, s, m)
 
 	// A name nobody reacts with any more is gone.
-	removed, err = s.RemoveReaction(t.Context(), m.ID, bob.ID, "tada")
-	checkOK(t, "RemoveReaction", err)
-	checkBool(t, "RemoveReaction", removed, true)
+	mustRemoveReaction(t, s, m, bob, "tada")
 	m.Reactions = m.Reactions[:1]
 	checkStoredMessage(t, s, m)
 }
@@ -122,8 +118,7 @@ func testRemoveReactionAbsent(t *testing.T, s parley.Store) {
 	m := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "ship it"))
 	mustAddReaction(t, s, m, ann, "rocket")
 	mustAddReaction(t, s, m, bob, "eyes")
-	_, err := s.RemoveReaction(t.Context(), m.ID, bob.ID, "eyes")
-	checkOK(t, "RemoveReaction", err)
+	mustRemoveReaction(t, s, m, bob, "eyes")
 
 	for _, tt := range []struct{ messageID, userID, name string }{
 		{m.ID, bob.ID, "rocket"},
@@ -155,9 +150,7 @@ func testRemoveReactionGivenAgain(t *testing.T, s parley.Store) {
 		u    *parley.User
 		name string
 	}{{ann, "rocket"}, {ann, "tada"}} {
-		removed, err := s.RemoveReaction(t.Context(), m.ID, r.u.ID, r.name)
-		checkOK(t, "RemoveReaction", err)
-		checkBool(t, "RemoveReaction", removed, true)
+		mustRemoveReaction(t, s, m, r.u, r.name)
 		mustAddReaction(t, s, m, r.u, r.name)
 	}
 
@@ -241,5 +234,17 @@ func mustAddReaction(t testing.TB, s parley.Store, m *parley.Message, u *parley.
 		t.Fatalf("AddReaction: %v", err)
 	} else if !added {
 		t.Fatalf("AddReaction(%q, %q)=false, want true", u.ID, name)
+	}
+}
+
+// mustRemoveReaction removes u's reaction with the given name from m, and
+// fails t if it cannot or if the reaction was not there.
+func mustRemoveReaction(t testing.TB, s parley.Store, m *parley.Message, u *parley.User,
+	name string) {
+	t.Helper()
+	if removed, err := s.RemoveReaction(t.Context(), m.ID, u.ID, name); err != nil {
+		t.Fatalf("RemoveReaction: %v", err)
+	} else if !removed {
+		t.Fatalf("RemoveReaction(%q, %q)=false, want true", u.ID, name)
 	}
 }

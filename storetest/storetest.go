@@ -35,7 +35,8 @@ import (
 // itself first, so a second Close must not fail t.
 func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 	cases := slices.Concat(userCases, tokenCases, workspaceCases, channelCases,
-		messageCases, editCases, threadCases, reactionCases, pinCases, storeCases)
+		messageCases, editCases, threadCases, reactionCases, pinCases, storeCases,
+		accountCases, importCases)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newStore(t))
@@ -247,6 +248,16 @@ func checkOK(t testing.TB, what string, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// checkFailed fails t unless err carries the given code and got is nil: a
+// call that fails returns no value. what names the call.
+func checkFailed[T any](t testing.TB, what string, got *T, err error, code string) {
+	t.Helper()
+	checkCode(t, err, code)
+	if got != nil {
+		t.Fatalf("%s=%+v, want nil", what, got)
 	}
 }
 

@@ -184,10 +184,7 @@ func testMessagesHistoryLeavesOutReplies(t *testing.T, s parley.Store) {
 func testMessagesAlsoToChannelInHistory(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	root := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "root"))
-	hidden := MustAppendMessage(t, s, NewReply(root, ann, "in the thread only"))
-	shown := NewReply(root, ann, "in the channel too")
-	shown.AlsoToChannel = true
-	MustAppendMessage(t, s, shown)
+	hidden, shown := mustAppendTwoReplies(t, s, root, ann, ann)
 
 	root.ReplyCount, root.LastReplyAt = 2, new(minute(4))
 	checkHistory(t, s, ch.ID, root, shown)
@@ -198,10 +195,7 @@ func testMessagesAlsoToChannelInHistory(t *testing.T, s parley.Store) {
 func testMessagesIncludeReplies(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	root := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "root"))
-	hidden := MustAppendMessage(t, s, NewReply(root, ann, "in the thread only"))
-	shown := NewReply(root, ann, "in the channel too")
-	shown.AlsoToChannel = true
-	MustAppendMessage(t, s, shown)
+	hidden, shown := mustAppendTwoReplies(t, s, root, ann, ann)
 	next := MustAppendMessage(t, s, NewChannelMessage(ch, ann, "next"))
 	root.ReplyCount, root.LastReplyAt = 2, new(minute(4))
 
@@ -239,12 +233,7 @@ func testMessagesThreadPaging(t *testing.T, s parley.Store) {
 		t.Fatalf("replies got Seq=%v, want %v", seqs, want)
 	}
 
-	for _, tt := range []struct {
-		name    string
-		f       parley.MessageFilter
-		seqs    []int64
-		hasMore bool
-	}{
+	for _, tt := range []pageCase{
 		{"Newest", parley.MessageFilter{Limit: 3}, []int64{17, 19, 21}, true},
 		{"NewestAll", parley.MessageFilter{Limit: 10}, seqs, false},
 		{"NewestBeyondAll", parley.MessageFilter{Limit: 50}, seqs, false},
@@ -258,13 +247,7 @@ func testMessagesThreadPaging(t *testing.T, s parley.Store) {
 		{"After21", parley.MessageFilter{After: ptr(21), Limit: 3}, nil, false},
 	} {
 		tt.f.ParentID = root.ID
-		page, err := s.Messages(t.Context(), ch.ID, tt.f)
-		checkOK(t, tt.name, err)
-		if got := pageSeqs(page); !slices.Equal(got, tt.seqs) {
-			t.Fatalf("%s: Seq=%v, want %v", tt.name, got, tt.seqs)
-		} else if page.HasMore != tt.hasMore {
-			t.Fatalf("%s: HasMore=%t, want %t", tt.name, page.HasMore, tt.hasMore)
-		}
+		page := checkPage(t, s, ch.ID, tt)
 		for _, m := range page.Messages {
 			if m.ParentID != root.ID {
 				t.Fatalf("%s: Seq=%d has ParentID=%q, want %q", tt.name, m.Seq, m.ParentID, root.ID)
@@ -299,12 +282,7 @@ func testMessagesHasMoreWithinSelection(t *testing.T, s parley.Store) {
 	}
 	// Seq 1 and 5 are in the history, the rest in the thread.
 
-	for _, tt := range []struct {
-		name    string
-		f       parley.MessageFilter
-		seqs    []int64
-		hasMore bool
-	}{
+	for _, tt := range []pageCase{
 		{"Newest", parley.MessageFilter{Limit: 2}, []int64{1, 5}, false},
 		{"NewestOne", parley.MessageFilter{Limit: 1}, []int64{5}, true},
 		{"Before5", parley.MessageFilter{Before: ptr(5), Limit: 1}, []int64{1}, false},
@@ -319,13 +297,7 @@ func testMessagesHasMoreWithinSelection(t *testing.T, s parley.Store) {
 		{"IncludeRepliesAfter4", parley.MessageFilter{IncludeReplies: true, After: ptr(4), Limit: 3},
 			[]int64{5, 6, 7}, true},
 	} {
-		page, err := s.Messages(t.Context(), ch.ID, tt.f)
-		checkOK(t, tt.name, err)
-		if got := pageSeqs(page); !slices.Equal(got, tt.seqs) {
-			t.Fatalf("%s: Seq=%v, want %v", tt.name, got, tt.seqs)
-		} else if page.HasMore != tt.hasMore {
-			t.Fatalf("%s: HasMore=%t, want %t", tt.name, page.HasMore, tt.hasMore)
-		}
+		checkPage(t, s, ch.ID, tt)
 	}
 }
 
@@ -333,10 +305,7 @@ func testMessagesHasMoreWithinSelection(t *testing.T, s parley.Store) {
 func testMessagesThreadInDirectConversation(t *testing.T, s parley.Store) {
 	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
 	root := MustAppendMessage(t, s, NewDirectMessage(ann, bob, "root"))
-	reply := MustAppendMessage(t, s, NewReply(root, bob, "reply"))
-	shown := NewReply(root, ann, "reply shown")
-	shown.AlsoToChannel = true
-	MustAppendMessage(t, s, shown)
+	reply, shown := mustAppendTwoReplies(t, s, root, bob, ann)
 
 	root.ReplyCount, root.LastReplyAt = 2, new(minute(4))
 	checkHistory(t, s, root.ConversationID, root, shown)
@@ -351,10 +320,8 @@ func testDeleteMessageKeepsRepliesAndSeq(t *testing.T, s parley.Store) {
 	first := MustAppendMessage(t, s, NewReply(root, ann, "first"))
 	second := MustAppendMessage(t, s, NewReply(root, ann, "second"))
 
-	_, _, err := s.DeleteMessage(t.Context(), root.ID)
-	checkOK(t, "DeleteMessage", err)
-	_, _, err = s.DeleteMessage(t.Context(), first.ID)
-	checkOK(t, "DeleteMessage", err)
+	mustDeleteMessage(t, s, root)
+	mustDeleteMessage(t, s, first)
 
 	root.Text, root.Deleted, root.ReplyCount, root.LastReplyAt = "", true, 2, new(minute(4))
 	first.Text, first.Deleted = "", true
@@ -369,6 +336,19 @@ func testDeleteMessageKeepsRepliesAndSeq(t *testing.T, s parley.Store) {
 	}
 	root.ReplyCount = 3
 	checkStoredMessage(t, s, root)
+}
+
+// mustAppendTwoReplies appends two replies to root and returns them: the
+// first from hiddenBy, in the thread only, and the second from shownBy, in
+// the conversation's history too.
+func mustAppendTwoReplies(t testing.TB, s parley.Store, root *parley.Message,
+	hiddenBy, shownBy *parley.User) (hidden, shown *parley.Message) {
+	t.Helper()
+	hidden = MustAppendMessage(t, s, NewReply(root, hiddenBy, "in the thread only"))
+	shown = NewReply(root, shownBy, "in the history too")
+	shown.AlsoToChannel = true
+	MustAppendMessage(t, s, shown)
+	return hidden, shown
 }
 
 // checkThread fails t unless the thread of root holds exactly want, in

@@ -71,10 +71,7 @@ func testUserErrNotFound(t *testing.T, s parley.Store) {
 	MustCreateUser(t, s, "Ann")
 
 	got, err := s.User(t.Context(), NewID("user"))
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("User=%+v, want nil", got)
-	}
+	checkFailed(t, "User", got, err, parley.ENOTFOUND)
 }
 
 func testUserByEmailOK(t *testing.T, s parley.Store) {
@@ -90,10 +87,7 @@ func testUserByEmailErrNotFound(t *testing.T, s parley.Store) {
 	MustCreateUser(t, s, "Ann")
 
 	got, err := s.UserByEmail(t.Context(), "nobody@example.com")
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("UserByEmail=%+v, want nil", got)
-	}
+	checkFailed(t, "UserByEmail", got, err, parley.ENOTFOUND)
 }
 
 func testUsersOK(t *testing.T, s parley.Store) {
@@ -159,10 +153,7 @@ func testCredentialsErrNotFound(t *testing.T, s parley.Store) {
 	MustCreateUser(t, s, "Ann")
 
 	c, err := s.Credentials(t.Context(), "nobody@example.com")
-	checkCode(t, err, parley.ENOTFOUND)
-	if c != nil {
-		t.Fatalf("Credentials=%+v, want nil", c)
-	}
+	checkFailed(t, "Credentials", c, err, parley.ENOTFOUND)
 }
 
 // checkUser fails t unless got has the stored fields of want.

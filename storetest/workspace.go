@@ -39,20 +39,10 @@ func testCreateWorkspaceOK(t *testing.T, s parley.Store) {
 
 	// The admin is the only member, of the workspace and of its general
 	// channel, which is the workspace's only channel.
-	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
-	checkOK(t, "WorkspaceMemberIDs", err)
-	checkIDs(t, "WorkspaceMemberIDs", ids, []string{admin.ID})
-
-	ch, err := s.Channel(t.Context(), general.ID)
-	checkOK(t, "Channel", err)
-	checkChannel(t, ch, general)
-	ids, err = s.ChannelMemberIDs(t.Context(), general.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{admin.ID})
-
-	channels, err := s.Channels(t.Context(), ws.ID)
-	checkOK(t, "Channels", err)
-	checkIDs(t, "Channels", channelIDs(channels), []string{general.ID})
+	checkWorkspaceMembers(t, s, ws.ID, admin.ID)
+	checkStoredChannel(t, s, general)
+	checkChannelMembers(t, s, general.ID, admin.ID)
+	checkChannels(t, s, ws.ID, general.ID)
 }
 
 func testCreateWorkspaceErrConflictID(t *testing.T, s parley.Store) {
@@ -84,9 +74,7 @@ func testCreateWorkspaceAllOrNothing(t *testing.T, s parley.Store) {
 
 	_, err := s.Workspace(t.Context(), ws.ID)
 	checkCode(t, err, parley.ENOTFOUND)
-	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, admin.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember", ok, false)
+	checkIsWorkspaceMember(t, s, ws.ID, admin.ID, false)
 	list, err := s.WorkspacesOfUser(t.Context(), admin.ID)
 	checkOK(t, "WorkspacesOfUser", err)
 	if len(list) != 1 {
@@ -99,10 +87,7 @@ func testWorkspaceErrNotFound(t *testing.T, s parley.Store) {
 	MustCreateWorkspace(t, s, admin, "Acme")
 
 	got, err := s.Workspace(t.Context(), NewID("ws"))
-	checkCode(t, err, parley.ENOTFOUND)
-	if got != nil {
-		t.Fatalf("Workspace=%+v, want nil", got)
-	}
+	checkFailed(t, "Workspace", got, err, parley.ENOTFOUND)
 }
 
 // Deleting a workspace removes its channels, every membership in it and in
@@ -127,37 +112,21 @@ func testDeleteWorkspaceCascades(t *testing.T, s parley.Store) {
 	for _, ch := range []*parley.Channel{general, random} {
 		_, err := s.Channel(t.Context(), ch.ID)
 		checkCode(t, err, parley.ENOTFOUND)
-		ids, err := s.ChannelMemberIDs(t.Context(), ch.ID)
-		checkOK(t, "ChannelMemberIDs", err)
-		checkIDs(t, "ChannelMemberIDs", ids, nil)
-		ok, err := s.IsChannelMember(t.Context(), ch.ID, bob.ID)
-		checkOK(t, "IsChannelMember", err)
-		checkBool(t, "IsChannelMember", ok, false)
+		checkChannelMembers(t, s, ch.ID)
+		checkIsChannelMember(t, s, ch.ID, bob.ID, false)
 		checkHistory(t, s, ch.ID)
 	}
 
-	channels, err := s.Channels(t.Context(), ws.ID)
-	checkOK(t, "Channels", err)
-	checkIDs(t, "Channels", channelIDs(channels), nil)
-	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
-	checkOK(t, "WorkspaceMemberIDs", err)
-	checkIDs(t, "WorkspaceMemberIDs", ids, nil)
-	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, ann.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember", ok, false)
-	ids, err = s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "ChannelIDsOfUser", err)
-	checkIDs(t, "ChannelIDsOfUser", ids, nil)
-	ok, err = s.SharesWorkspace(t.Context(), ann.ID, bob.ID)
+	checkChannels(t, s, ws.ID)
+	checkWorkspaceMembers(t, s, ws.ID)
+	checkIsWorkspaceMember(t, s, ws.ID, ann.ID, false)
+	checkChannelIDsOfUser(t, s, ws.ID, bob.ID)
+	ok, err := s.SharesWorkspace(t.Context(), ann.ID, bob.ID)
 	checkOK(t, "SharesWorkspace", err)
 	checkBool(t, "SharesWorkspace", ok, false)
 
-	list, err := s.WorkspacesOfUser(t.Context(), ann.ID)
-	checkOK(t, "WorkspacesOfUser", err)
-	checkIDs(t, "WorkspacesOfUser", summaryIDs(list), []string{other.ID})
-	list, err = s.WorkspacesOfUser(t.Context(), bob.ID)
-	checkOK(t, "WorkspacesOfUser", err)
-	checkIDs(t, "WorkspacesOfUser", summaryIDs(list), nil)
+	checkWorkspacesOfUser(t, s, ann.ID, other.ID)
+	checkWorkspacesOfUser(t, s, bob.ID)
 
 	checkHistory(t, s, dm.ConversationID, dm)
 	checkHistory(t, s, otherGeneral.ID, kept)
@@ -205,16 +174,12 @@ func testWorkspaceMemberIDsJoinOrder(t *testing.T, s parley.Store) {
 	MustAddWorkspaceMember(t, s, ws, general, bob)
 	MustAddWorkspaceMember(t, s, ws, general, dan)
 
-	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
-	checkOK(t, "WorkspaceMemberIDs", err)
-	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID, cat.ID, bob.ID, dan.ID})
+	checkWorkspaceMembers(t, s, ws.ID, ann.ID, cat.ID, bob.ID, dan.ID)
 
-	_, err = s.RemoveWorkspaceMember(t.Context(), ws.ID, cat.ID)
+	_, err := s.RemoveWorkspaceMember(t.Context(), ws.ID, cat.ID)
 	checkOK(t, "RemoveWorkspaceMember", err)
 	MustAddWorkspaceMember(t, s, ws, general, cat)
-	ids, err = s.WorkspaceMemberIDs(t.Context(), ws.ID)
-	checkOK(t, "WorkspaceMemberIDs", err)
-	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID, bob.ID, dan.ID, cat.ID})
+	checkWorkspaceMembers(t, s, ws.ID, ann.ID, bob.ID, dan.ID, cat.ID)
 }
 
 func testIsWorkspaceMemberOK(t *testing.T, s parley.Store) {
@@ -231,9 +196,7 @@ func testIsWorkspaceMemberOK(t *testing.T, s parley.Store) {
 		{NewID("ws"), ann.ID, false},
 		{ws.ID, NewID("user"), false},
 	} {
-		ok, err := s.IsWorkspaceMember(t.Context(), tt.workspaceID, tt.userID)
-		checkOK(t, "IsWorkspaceMember", err)
-		checkBool(t, "IsWorkspaceMember("+tt.workspaceID+", "+tt.userID+")", ok, tt.want)
+		checkIsWorkspaceMember(t, s, tt.workspaceID, tt.userID, tt.want)
 	}
 }
 
@@ -269,9 +232,7 @@ func testWorkspacesOfUserNone(t *testing.T, s parley.Store) {
 	MustCreateWorkspace(t, s, ann, "Acme")
 
 	for _, id := range []string{bob.ID, NewID("user")} {
-		list, err := s.WorkspacesOfUser(t.Context(), id)
-		checkOK(t, "WorkspacesOfUser", err)
-		checkIDs(t, "WorkspacesOfUser", summaryIDs(list), nil)
+		checkWorkspacesOfUser(t, s, id)
 	}
 }
 
@@ -284,17 +245,11 @@ func testAddWorkspaceMemberOK(t *testing.T, s parley.Store) {
 	checkOK(t, "AddWorkspaceMember", err)
 	checkBool(t, "AddWorkspaceMember", added, true)
 
-	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember", ok, true)
-	ids, err := s.ChannelMemberIDs(t.Context(), general.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID, bob.ID})
+	checkIsWorkspaceMember(t, s, ws.ID, bob.ID, true)
+	checkChannelMembers(t, s, general.ID, ann.ID, bob.ID)
 
 	// Only general: the other channels are joined one by one.
-	ok, err = s.IsChannelMember(t.Context(), random.ID, bob.ID)
-	checkOK(t, "IsChannelMember", err)
-	checkBool(t, "IsChannelMember", ok, false)
+	checkIsChannelMember(t, s, random.ID, bob.ID, false)
 }
 
 // Adding a member again reports false and changes nothing, not even a
@@ -310,12 +265,8 @@ func testAddWorkspaceMemberAlreadyMember(t *testing.T, s parley.Store) {
 	checkOK(t, "AddWorkspaceMember", err)
 	checkBool(t, "AddWorkspaceMember", added, false)
 
-	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
-	checkOK(t, "WorkspaceMemberIDs", err)
-	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID, bob.ID})
-	ok, err := s.IsChannelMember(t.Context(), general.ID, bob.ID)
-	checkOK(t, "IsChannelMember", err)
-	checkBool(t, "IsChannelMember", ok, false)
+	checkWorkspaceMembers(t, s, ws.ID, ann.ID, bob.ID)
+	checkIsChannelMember(t, s, general.ID, bob.ID, false)
 }
 
 // Leaving a workspace leaves every channel in it, and no channel elsewhere.
@@ -333,27 +284,15 @@ func testRemoveWorkspaceMemberLeavesChannels(t *testing.T, s parley.Store) {
 	checkOK(t, "RemoveWorkspaceMember", err)
 	checkBool(t, "RemoveWorkspaceMember", removed, true)
 
-	ok, err := s.IsWorkspaceMember(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember", ok, false)
+	checkIsWorkspaceMember(t, s, ws.ID, bob.ID, false)
 	for _, ch := range []*parley.Channel{general, random, secret} {
-		ok, err := s.IsChannelMember(t.Context(), ch.ID, bob.ID)
-		checkOK(t, "IsChannelMember", err)
-		checkBool(t, "IsChannelMember("+ch.Name+")", ok, false)
+		checkIsChannelMember(t, s, ch.ID, bob.ID, false)
 	}
-	ids, err := s.ChannelIDsOfUser(t.Context(), ws.ID, bob.ID)
-	checkOK(t, "ChannelIDsOfUser", err)
-	checkIDs(t, "ChannelIDsOfUser", ids, nil)
-	ids, err = s.ChannelMemberIDs(t.Context(), random.ID)
-	checkOK(t, "ChannelMemberIDs", err)
-	checkIDs(t, "ChannelMemberIDs", ids, []string{ann.ID})
+	checkChannelIDsOfUser(t, s, ws.ID, bob.ID)
+	checkChannelMembers(t, s, random.ID, ann.ID)
 
-	ok, err = s.IsChannelMember(t.Context(), otherGeneral.ID, bob.ID)
-	checkOK(t, "IsChannelMember", err)
-	checkBool(t, "IsChannelMember(other general)", ok, true)
-	ok, err = s.IsWorkspaceMember(t.Context(), other.ID, bob.ID)
-	checkOK(t, "IsWorkspaceMember", err)
-	checkBool(t, "IsWorkspaceMember(other)", ok, true)
+	checkIsChannelMember(t, s, otherGeneral.ID, bob.ID, true)
+	checkIsWorkspaceMember(t, s, other.ID, bob.ID, true)
 }
 
 func testRemoveWorkspaceMemberNotMember(t *testing.T, s parley.Store) {
@@ -367,9 +306,7 @@ func testRemoveWorkspaceMemberNotMember(t *testing.T, s parley.Store) {
 	checkOK(t, "RemoveWorkspaceMember", err)
 	checkBool(t, "RemoveWorkspaceMember", removed, false)
 
-	ids, err := s.WorkspaceMemberIDs(t.Context(), ws.ID)
-	checkOK(t, "WorkspaceMemberIDs", err)
-	checkIDs(t, "WorkspaceMemberIDs", ids, []string{ann.ID})
+	checkWorkspaceMembers(t, s, ws.ID, ann.ID)
 }
 
 func testSharesWorkspaceOK(t *testing.T, s parley.Store) {
@@ -408,6 +345,33 @@ func mustCreateWorkspaceAt(t testing.TB, s parley.Store, admin *parley.User,
 	ws.CreatedAt, general.CreatedAt = minute(minutes), minute(minutes)
 	checkOK(t, "CreateWorkspace", s.CreateWorkspace(t.Context(), ws, general))
 	return ws, general
+}
+
+// checkWorkspaceMembers fails t unless the members of the workspace are
+// exactly the users of wantIDs, in the order they joined.
+func checkWorkspaceMembers(t testing.TB, s parley.Store, workspaceID string, wantIDs ...string) {
+	t.Helper()
+	ids, err := s.WorkspaceMemberIDs(t.Context(), workspaceID)
+	checkOK(t, "WorkspaceMemberIDs", err)
+	checkIDs(t, "WorkspaceMemberIDs", ids, wantIDs)
+}
+
+// checkIsWorkspaceMember fails t unless IsWorkspaceMember reports want for
+// the workspace and the user.
+func checkIsWorkspaceMember(t testing.TB, s parley.Store, workspaceID, userID string, want bool) {
+	t.Helper()
+	ok, err := s.IsWorkspaceMember(t.Context(), workspaceID, userID)
+	checkOK(t, "IsWorkspaceMember", err)
+	checkBool(t, "IsWorkspaceMember("+workspaceID+", "+userID+")", ok, want)
+}
+
+// checkWorkspacesOfUser fails t unless the workspaces of the user are
+// exactly those of wantIDs, in order.
+func checkWorkspacesOfUser(t testing.TB, s parley.Store, userID string, wantIDs ...string) {
+	t.Helper()
+	list, err := s.WorkspacesOfUser(t.Context(), userID)
+	checkOK(t, "WorkspacesOfUser", err)
+	checkIDs(t, "WorkspacesOfUser", summaryIDs(list), wantIDs)
 }
 
 // checkWorkspace fails t unless got has the stored fields of want.

@@ -81,6 +81,21 @@ func command(tb testing.TB, args ...string) (*exec.Cmd, *logBuffer, *logBuffer) 
 	return cmd, stdout, stderr
 }
 
+// MustBeStartupError fails the test unless the output is that of an error
+// at start-up: exactly one line on stderr, which names setting, and nothing
+// on stdout.
+func MustBeStartupError(tb testing.TB, stdout, stderr *logBuffer, setting string) {
+	tb.Helper()
+	out := stderr.String()
+	if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
+		tb.Fatalf("stderr=%q, want exactly one line", out)
+	} else if !strings.Contains(out, setting) {
+		tb.Fatalf("stderr=%q, want it to name %s", out, setting)
+	} else if stdout.String() != "" {
+		tb.Fatalf("stdout=%q, want nothing", stdout)
+	}
+}
+
 // listeningRE finds the URL in the server's "listening" log line.
 var listeningRE = regexp.MustCompile(`msg=listening url=(http://\S+)`)
 
@@ -90,19 +105,7 @@ var listeningRE = regexp.MustCompile(`msg=listening url=(http://\S+)`)
 func MustStartProcess(tb testing.TB, db string) *Process {
 	tb.Helper()
 	cmd, stdout, stderr := command(tb, "serve", "--addr", "127.0.0.1:0", "--db", db)
-	p := &Process{Cmd: cmd, Stdout: stdout, Stderr: stderr, exited: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start: %v", err)
-	}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.exited
-	})
-
+	p := startCommand(tb, cmd, stdout, stderr)
 	WaitFor(tb, "the listening line", time.Now().Add(timeout), func() bool {
 		select {
 		case <-p.exited:
@@ -115,6 +118,25 @@ func MustStartProcess(tb testing.TB, db string) *Process {
 		}
 		p.URL = m[1]
 		return true
+	})
+	return p
+}
+
+// startCommand starts cmd, whose output goes to stdout and stderr, as a
+// Process. It is killed at the end of the test if it still runs.
+func startCommand(tb testing.TB, cmd *exec.Cmd, stdout, stderr *logBuffer) *Process {
+	tb.Helper()
+	p := &Process{Cmd: cmd, Stdout: stdout, Stderr: stderr, exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start: %v", err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() {
+		cmd.Process.Kill()
+		<-p.exited
 	})
 	return p
 }
@@ -267,14 +289,7 @@ func TestBinary(t *testing.T) {
 				if !errors.As(err, &exit) || exit.ExitCode() == 0 {
 					t.Fatalf("parley %v: %v, want a non-zero exit; stderr %s", tt.args, err, stderr)
 				}
-				out := stderr.String()
-				if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") {
-					t.Fatalf("stderr=%q, want exactly one line", out)
-				} else if !strings.Contains(out, tt.setting) {
-					t.Fatalf("stderr=%q, want it to name %s", out, tt.setting)
-				} else if stdout.String() != "" {
-					t.Fatalf("stdout=%q, want nothing", stdout)
-				}
+				MustBeStartupError(t, stdout, stderr, tt.setting)
 			})
 		}
 	})

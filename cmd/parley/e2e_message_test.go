@@ -359,12 +359,7 @@ func TestDirectMessages(t *testing.T) {
 			t.Fatalf("ann-bob holds %d messages, want %d", len(p.Messages), n)
 		}
 	}
-	tests := []struct {
-		name   string
-		req    Req
-		status int
-		code   string
-	}{
+	tests := []refusal{
 		{"ErrNotSender", dm(ann, bob.Email(), ann.Email(), map[string]string{"message": "as bob"}), 403, "forbidden"},
 		{"ErrNotSenderOther", dm(carl, ann.Email(), bob.Email(), map[string]string{"message": "as ann"}), 403, "forbidden"},
 		{"ErrNoSharedWorkspace", dm(ann, ann.Email(), eve.Email(), map[string]string{"message": "hi eve"}), 404, "not_found"},
@@ -380,12 +375,8 @@ func TestDirectMessages(t *testing.T) {
 		{"ErrPagingBoth", Req{Method: "GET", Path: "/dm/" + ann.Email() + "/" + bob.Email() + "?before=2&after=1", Token: ann.AccessToken}, 400, "invalid"},
 	}
 	for _, b := range malformedBodies {
-		tests = append(tests, struct {
-			name   string
-			req    Req
-			status int
-			code   string
-		}{b.name, dm(ann, ann.Email(), bob.Email(), b.body), b.status, b.code})
+		tests = append(tests,
+			refusal{b.name, dm(ann, ann.Email(), bob.Email(), b.body), b.status, b.code})
 	}
 	t.Run("UnknownEmailLooksLikeStranger", func(t *testing.T) {
 		// Reading a conversation with an email that has no account must
@@ -397,15 +388,12 @@ func TestDirectMessages(t *testing.T) {
 			t.Fatalf("unknown=%+v stranger=%+v, want both empty", unknown, stranger)
 		}
 	})
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s.MustFail(t, tt.req, tt.status, tt.code)
-			wantLen(t, 3)
-			if p := history(t, eve, eve.Email(), ann.Email(), ""); len(p.Messages) != 0 {
-				t.Fatalf("ann-eve holds %d messages, want 0", len(p.Messages))
-			}
-		})
-	}
+	s.MustRefuseAll(t, tests, func(t *testing.T) {
+		wantLen(t, 3)
+		if p := history(t, eve, eve.Email(), ann.Email(), ""); len(p.Messages) != 0 {
+			t.Fatalf("ann-eve holds %d messages, want 0", len(p.Messages))
+		}
+	})
 
 	t.Run("OKReadAfterLeaving", func(t *testing.T) {
 		// Either end can still read a conversation after they no longer

@@ -130,6 +130,19 @@ func doRaw(base, method, path, token, body string) (int, []byte, error) {
 	return resp.StatusCode, data, err
 }
 
+// postAuthRaw posts body to an /auth endpoint with doRaw, and records the
+// tokens of a session it answers with as secrets. It is safe to call from
+// any goroutine.
+func (s *Server) postAuthRaw(path, body string) (int, []byte, error) {
+	status, data, err := doRaw(s.URL, "POST", path, "", body)
+	var sess Session
+	if json.Unmarshal(data, &sess) == nil && sess.AccessToken != "" {
+		s.Secret(sess.AccessToken)
+		s.Secret(sess.RefreshToken)
+	}
+	return status, data, err
+}
+
 // concurrently runs f(i) for i in [0, n) at once, and returns the statuses
 // f returns, failing the test on any error.
 func concurrently(tb testing.TB, n int, f func(i int) (int, []byte, error)) []int {
@@ -174,13 +187,7 @@ func TestConcurrency(t *testing.T) {
 	t.Run("SignupSameEmail", func(t *testing.T) {
 		body := fmt.Sprintf(`{"email":"twin@example.com","password":%q}`, password)
 		statuses := concurrently(t, n, func(int) (int, []byte, error) {
-			status, data, err := doRaw(s.URL, "POST", "/auth/signup", "", body)
-			var sess Session
-			if json.Unmarshal(data, &sess) == nil && sess.AccessToken != "" {
-				s.Secret(sess.AccessToken)
-				s.Secret(sess.RefreshToken)
-			}
-			return status, data, err
+			return s.postAuthRaw("/auth/signup", body)
 		})
 		if count(statuses, 201) != 1 || count(statuses, 409) != n-1 {
 			t.Fatalf("statuses=%v, want one 201 and %d 409", statuses, n-1)
@@ -202,13 +209,7 @@ func TestConcurrency(t *testing.T) {
 		sess := s.MustSignup(t, "rex")
 		body := fmt.Sprintf(`{"refresh_token":%q}`, sess.RefreshToken)
 		statuses := concurrently(t, n, func(int) (int, []byte, error) {
-			status, data, err := doRaw(s.URL, "POST", "/auth/refresh", "", body)
-			var next Session
-			if json.Unmarshal(data, &next) == nil && next.AccessToken != "" {
-				s.Secret(next.AccessToken)
-				s.Secret(next.RefreshToken)
-			}
-			return status, data, err
+			return s.postAuthRaw("/auth/refresh", body)
 		})
 		if count(statuses, 200) != 1 || count(statuses, 401) != n-1 {
 			t.Fatalf("statuses=%v, want one 200 and %d 401: a refresh token works once", statuses, n-1)

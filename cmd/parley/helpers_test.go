@@ -4,19 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
 // timeout bounds every wait for something asynchronous. It is generous,
@@ -297,6 +293,28 @@ func MustBeError(tb testing.TB, what string, resp *Response, status int, code st
 	return e
 }
 
+// refusal is a request that the server must refuse with an error of the
+// given status and code.
+type refusal struct {
+	name   string
+	req    Req
+	status int
+	code   string
+}
+
+// MustRefuseAll runs a subtest, named after the refusal, for each of tests:
+// it fails unless the server refuses the request as the refusal says, and
+// then calls unchanged, which checks that the request changed nothing.
+func (s *Server) MustRefuseAll(t *testing.T, tests []refusal, unchanged func(t *testing.T)) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.MustFail(t, tt.req, tt.status, tt.code)
+			unchanged(t)
+		})
+	}
+}
+
 // MustSignup creates an account for name@example.com and returns its
 // session. Its password and tokens are recorded as secrets.
 func (s *Server) MustSignup(tb testing.TB, name string) *Session {
@@ -365,22 +383,41 @@ func General(tb testing.TB, ws *Workspace) *Channel {
 	return nil
 }
 
+// Requests of messages, as a user. A query is the query string without '?'.
+
+func postReq(as *Session, ch *Channel, body any) Req {
+	return Req{Method: "POST", Path: "/messages/" + ch.WorkspaceID + "/" + ch.ID, Token: as.AccessToken,
+		Body: body}
+}
+
+func historyReq(as *Session, ch *Channel, query string) Req {
+	return Req{Method: "GET", Path: "/messages/" + ch.WorkspaceID + "/" + ch.ID + "?" + query,
+		Token: as.AccessToken}
+}
+
+func dmReq(from, to *Session, body any) Req {
+	return Req{Method: "POST", Path: "/dm/" + from.Email() + "/" + to.Email(), Token: from.AccessToken,
+		Body: body}
+}
+
+func dmHistoryReq(as, other *Session, query string) Req {
+	return Req{Method: "GET", Path: "/dm/" + as.Email() + "/" + other.Email() + "?" + query,
+		Token: as.AccessToken}
+}
+
 // MustPost posts a message to a channel as sess.
 func (s *Server) MustPost(tb testing.TB, sess *Session, ch *Channel, text string) *Message {
 	tb.Helper()
 	var m Message
-	s.MustDo(tb, Req{Method: "POST", Path: "/messages/" + ch.WorkspaceID + "/" + ch.ID,
-		Token: sess.AccessToken, Body: map[string]string{"message": text}}, http.StatusCreated, &m)
+	s.MustDo(tb, postReq(sess, ch, map[string]string{"message": text}), http.StatusCreated, &m)
 	return &m
 }
 
-// MustHistory returns a page of a channel's history as sess; query is the
-// query string without '?'.
+// MustHistory returns a page of a channel's history as sess.
 func (s *Server) MustHistory(tb testing.TB, sess *Session, ch *Channel, query string) *Page {
 	tb.Helper()
 	var p Page
-	s.MustDo(tb, Req{Method: "GET", Path: "/messages/" + ch.WorkspaceID + "/" + ch.ID + "?" + query,
-		Token: sess.AccessToken}, http.StatusOK, &p)
+	s.MustDo(tb, historyReq(sess, ch, query), http.StatusOK, &p)
 	return &p
 }
 
@@ -409,252 +446,6 @@ func WaitFor(tb testing.TB, what string, deadline time.Time, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// Frame is a server frame of any type, with the fields of every type.
-// For an error frame, Message is the error's message; for a message
-// frame, the message's text.
-type Frame struct {
-	Type         string `json:"type"`
-	ConnectionID string `json:"connection_id"`
-	User         *User  `json:"user"`
-	Code         string `json:"code"`
-	ClientMsgID  string `json:"client_msg_id"`
-	MessageID    string `json:"message_id"`
-	Seq          int64  `json:"seq"`
-	WorkspaceID  string `json:"workspace_id"`
-	ChannelID    string `json:"channel_id"`
-	Sender       string `json:"sender"`
-	Receiver     string `json:"receiver"`
-	Message      string `json:"message"`
-	CreatedAt    string `json:"createdAt"`
-
-	// Raw is the frame as received, for the fields of event types that
-	// Frame does not name.
-	Raw []byte `json:"-"`
-}
-
-// WSClient is a WebSocket connection whose frames a goroutine reads into a
-// list that the test polls.
-type WSClient struct {
-	Conn *websocket.Conn
-
-	// DropText, set before the first frame arrives, keeps frames without
-	// their text, for tests that receive a great many.
-	DropText bool
-
-	mu      sync.Mutex
-	frames  []Frame
-	next    int   // the first frame Next has not passed yet
-	readErr error // why reading stopped, once it has
-	done    chan struct{}
-}
-
-// WSURL returns the server's WebSocket URL.
-func (s *Server) WSURL() string {
-	return "ws" + strings.TrimPrefix(s.URL, "http") + "/ws"
-}
-
-// DialWS opens a raw WebSocket connection with the given header and query,
-// returning the handshake's response even on failure.
-func (s *Server) DialWS(tb testing.TB, header http.Header, query url.Values) (*websocket.Conn, *http.Response, error) {
-	tb.Helper()
-	u := s.WSURL()
-	if len(query) > 0 {
-		u += "?" + query.Encode()
-	}
-	d := websocket.Dialer{HandshakeTimeout: timeout}
-	return d.Dial(u, header)
-}
-
-// MustConnect opens a WebSocket connection as sess, reads its frames in
-// the background, and waits for its hello.
-func (s *Server) MustConnect(tb testing.TB, sess *Session) *WSClient {
-	tb.Helper()
-	conn, resp, err := s.DialWS(tb, http.Header{"Authorization": {"Bearer " + sess.AccessToken}}, nil)
-	if err != nil {
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		tb.Fatalf("dial as %s: %v (status %d)", sess.Email(), err, status)
-	}
-	c := NewWSClient(tb, conn)
-	hello := c.Next(tb, "hello", IsType("hello"))
-	if hello.User == nil || hello.User.Email != sess.Email() {
-		tb.Fatalf("hello user=%+v, want %s", hello.User, sess.Email())
-	}
-	return c
-}
-
-// NewWSClient starts reading conn's frames in the background; the
-// connection is closed at the end of the test.
-func NewWSClient(tb testing.TB, conn *websocket.Conn) *WSClient {
-	c := &WSClient{Conn: conn, done: make(chan struct{})}
-	go c.read()
-	tb.Cleanup(func() {
-		conn.Close()
-		<-c.done
-	})
-	return c
-}
-
-// read appends every frame to the list until the connection ends.
-func (c *WSClient) read() {
-	defer close(c.done)
-	for {
-		_, data, err := c.Conn.ReadMessage()
-		if err != nil {
-			c.mu.Lock()
-			c.readErr = err
-			c.mu.Unlock()
-			return
-		}
-		// A field that Frame types otherwise, such as the email that
-		// reaction and pin events carry as "user", is left zero; the
-		// rest of the frame is still read.
-		var f Frame
-		var wrongType *json.UnmarshalTypeError
-		if err := json.Unmarshal(data, &f); err != nil && !errors.As(err, &wrongType) {
-			f = Frame{Type: "!undecodable", Message: string(data)}
-		}
-		c.mu.Lock()
-		if c.DropText {
-			f.Message = ""
-		} else {
-			f.Raw = data
-		}
-		c.frames = append(c.frames, f)
-		c.mu.Unlock()
-	}
-}
-
-// Send writes v as a JSON text frame.
-func (c *WSClient) Send(tb testing.TB, v any) {
-	tb.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		tb.Fatalf("encode frame: %v", err)
-	}
-	c.SendRaw(tb, websocket.TextMessage, data)
-}
-
-// SendRaw writes one frame of the given kind.
-func (c *WSClient) SendRaw(tb testing.TB, kind int, data []byte) {
-	tb.Helper()
-	c.Conn.SetWriteDeadline(time.Now().Add(timeout))
-	if err := c.Conn.WriteMessage(kind, data); err != nil {
-		tb.Fatalf("write frame: %v", err)
-	}
-}
-
-// Frames returns a copy of every frame received so far.
-func (c *WSClient) Frames() []Frame {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Frame(nil), c.frames...)
-}
-
-// Has reports whether a frame received so far satisfies match. It looks
-// at the newest frames first.
-func (c *WSClient) Has(match func(Frame) bool) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := len(c.frames) - 1; i >= 0; i-- {
-		if match(c.frames[i]) {
-			return true
-		}
-	}
-	return false
-}
-
-// Err returns why reading stopped, or nil while it goes on.
-func (c *WSClient) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.readErr
-}
-
-// Next waits for the first frame after the last one Next returned that
-// satisfies match, and returns it; the frames before it are passed over.
-// It fails the test if the connection ends or the deadline passes first.
-func (c *WSClient) Next(tb testing.TB, what string, match func(Frame) bool) Frame {
-	tb.Helper()
-	var found Frame
-	deadline := time.Now().Add(timeout)
-	for {
-		c.mu.Lock()
-		for i := c.next; i < len(c.frames); i++ {
-			if match(c.frames[i]) {
-				found, c.next = c.frames[i], i+1
-				c.mu.Unlock()
-				return found
-			}
-		}
-		err := c.readErr
-		c.mu.Unlock()
-		if err != nil {
-			tb.Fatalf("connection ended waiting for %s: %v", what, err)
-		} else if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s; frames %+v", what, c.Frames())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// Find waits for a frame, among all received so far and to come, that
-// satisfies match, and returns it. Unlike Next, it does not care about
-// order, and it moves nothing: frames pushed by the hub and replies to the
-// connection's own frames may come in either order.
-func (c *WSClient) Find(tb testing.TB, what string, match func(Frame) bool) Frame {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		c.mu.Lock()
-		for _, f := range c.frames {
-			if match(f) {
-				c.mu.Unlock()
-				return f
-			}
-		}
-		err := c.readErr
-		c.mu.Unlock()
-		if err != nil {
-			tb.Fatalf("connection ended waiting for %s: %v", what, err)
-		} else if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting for %s; frames %+v", what, c.Frames())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// Ping sends a ping action and waits for its pong: proof that the
-// connection is still usable and that every frame sent before it has been
-// handled.
-func (c *WSClient) Ping(tb testing.TB) {
-	tb.Helper()
-	c.Send(tb, map[string]string{"action": "ping"})
-	c.Next(tb, "pong", IsType("pong"))
-}
-
-// IsType matches frames of a type.
-func IsType(typ string) func(Frame) bool {
-	return func(f Frame) bool { return f.Type == typ }
-}
-
-// IsMessage matches the message frame of a message ID.
-func IsMessage(id string) func(Frame) bool {
-	return func(f Frame) bool { return f.Type == "message" && f.MessageID == id }
-}
-
-// IsMessageText matches a message frame by its text.
-func IsMessageText(text string) func(Frame) bool {
-	return func(f Frame) bool { return f.Type == "message" && f.Message == text }
-}
-
-// IsAck matches the ack of a client_msg_id.
-func IsAck(clientMsgID string) func(Frame) bool {
-	return func(f Frame) bool { return f.Type == "ack" && f.ClientMsgID == clientMsgID }
 }
 
 // MetricValue returns the value of an unlabelled metric from /metrics, and

@@ -1,6 +1,8 @@
 // Command parley runs the Parley chat server and its tools.
 //
 //	parley serve [flags]   run the server
+//	parley import slack    load a Slack export
+//	parley user reset-password EMAIL
 //	parley chat [flags]    a minimal terminal chat client
 //	parley version         print the version
 //
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return 1
 		}
 		return 0
+	case "user":
+		return exitCode(runUser(ctx, args[1:], getenv, stdout, stderr), stderr)
+	case "import":
+		return exitCode(runImport(ctx, args[1:], getenv, stdout, stderr), stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintf(stdout, "parley %s\n", parley.Version)
 		return 0
@@ -74,8 +80,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 2
 }
 
+// exitCode reports err, if any, and returns the exit code for it.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintf(stderr, "parley: %s\n", err)
+	return 1
+}
+
+// parleyMessage returns the safe message of a Parley error, or "".
+func parleyMessage(err error) string {
+	var e *parley.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
+
 const usage = `Usage:
   parley serve [flags]   run the server (parley serve -h lists the flags)
+  parley import slack EXPORT [--db FILE] [--workspace NAME]
+                         load a Slack export (zip or folder) into one workspace
+  parley user reset-password EMAIL [--db FILE]
+                         print a one-time code with which the user sets a password
   parley chat [flags]    a minimal terminal chat client (parley chat -h)
   parley version         print the version
 `
