@@ -206,9 +206,13 @@ type ImportStore interface {
 	// A message whose ID is stored already is skipped, with its reactions
 	// and pin, so that running the same import again adds nothing. Each
 	// message added gets the next Seq of the conversation as AppendMessage
-	// would give it; every other field is stored as given, ReplyCount,
-	// LastReplyAt, EditedAt, Mentions and Reactions (by UserIDs) included.
-	// Pins whose message was added are stored too. It returns ENOTFOUND if
-	// a message names a channel that does not exist.
+	// would give it. Its other fields are stored as given, EditedAt,
+	// Mentions and Reactions (by UserIDs) included, except ReplyCount and
+	// LastReplyAt: as in AppendMessage, each reply added counts on its root,
+	// whether the root came in this call or an earlier one, so that a
+	// thread that grew between two exports is counted right. A reply whose
+	// root is not stored is ENOTFOUND. Pins whose message was added are
+	// stored too. It returns ENOTFOUND if a message names a channel that
+	// does not exist.
 	ImportMessages(ctx context.Context, conversationID string, msgs []*Message, pins []*Pin) (int, error)
 }

@@ -57,6 +57,9 @@ func (s *Service) ImportUser(ctx context.Context, iu ImportedUser) (*parley.User
 	if err != nil {
 		nickname = defaultNickname(email)
 	}
+	if iu.CreatedAt.IsZero() {
+		iu.CreatedAt = s.Now()
+	}
 	u := &parley.User{
 		ID: ImportID("U", "user:"+email), Email: email, Nickname: nickname,
 		Deactivated: iu.Deactivated, CreatedAt: parley.NewTime(iu.CreatedAt),
@@ -121,45 +124,73 @@ func (s *Service) ImportMember(ctx context.Context, ws *parley.Workspace, userID
 }
 
 // ImportChannel returns the channel an imported channel becomes, creating
-// it with its settings and members if the workspace does not have it yet.
-// Members who are not in the workspace join it. A name another channel of
-// the workspace holds is ECONFLICT; the imported general channel is the
-// workspace's own.
+// it if the workspace does not have it yet. Either way its members join it
+// (and the workspace) and its topic, purpose and archived state are set, so
+// that a later export brings a channel imported before up to date. A name
+// another channel of the workspace holds is ECONFLICT; the imported general
+// channel is the workspace's own.
 func (s *Service) ImportChannel(ctx context.Context, ws *parley.Workspace, ic ImportedChannel) (*parley.Channel, bool, error) {
 	id := importChannelID(ws.ID, ic.Key)
-	if ch, err := s.Store.Channel(ctx, id); err == nil {
-		return ch, false, nil
-	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+	_, err := s.Store.Channel(ctx, id)
+	created := parley.ErrorCode(err) == parley.ENOTFOUND
+	if err != nil && !created {
 		return nil, false, err
 	}
-	name, err := NormalizeChannelName(ic.Name)
+	if created {
+		if err := s.createImportedChannel(ctx, ws, id, ic); err != nil {
+			return nil, false, err
+		}
+	}
+
+	general, err := s.generalChannel(ctx, ws.ID)
 	if err != nil {
 		return nil, false, err
+	}
+	for _, uid := range ic.MemberIDs {
+		if _, err := s.Store.AddWorkspaceMember(ctx, ws.ID, uid, general.ID); err != nil {
+			return nil, false, err
+		}
+		if _, err := s.Store.AddChannelMember(ctx, id, uid); err != nil {
+			return nil, false, err
+		}
+	}
+	topic, purpose := truncate(ic.Topic, MaxTopicLen), truncate(ic.Purpose, MaxPurposeLen)
+	upd := parley.ChannelUpdate{Topic: &topic, Purpose: &purpose}
+	if id != general.ID {
+		upd.Archived = &ic.Archived
+	}
+	ch, err := s.Store.UpdateChannel(ctx, id, upd)
+	return ch, created, err
+}
+
+// createImportedChannel creates an imported channel with its creator as its
+// only member, as every channel starts.
+func (s *Service) createImportedChannel(ctx context.Context, ws *parley.Workspace, id string, ic ImportedChannel) error {
+	name, err := NormalizeChannelName(ic.Name)
+	if err != nil {
+		return err
 	}
 	if ic.CreatorID == "" {
 		ic.CreatorID = ws.AdminID
 	}
-
+	if ic.CreatedAt.IsZero() {
+		ic.CreatedAt = s.Now()
+	}
 	ch := &parley.Channel{
 		ID: id, Name: name, WorkspaceID: ws.ID, IsPrivate: ic.Private, CreatorID: ic.CreatorID,
 		CreatedAt: parley.NewTime(ic.CreatedAt),
 	}
 	if err := s.Store.CreateChannel(ctx, ch); parley.ErrorCode(err) == parley.ECONFLICT {
-		return nil, false, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in the workspace already", name)
+		return parley.Errorf(parley.ECONFLICT, "a channel named %q exists in the workspace already", name)
 	} else if err != nil {
-		return nil, false, err
+		return err
 	}
-	for _, uid := range ic.MemberIDs {
-		if err := s.ImportMember(ctx, ws, uid); err != nil {
-			return nil, false, err
-		}
-		if _, err := s.Store.AddChannelMember(ctx, ch.ID, uid); err != nil {
-			return nil, false, err
-		}
+	// The creator joins as every creator does; one who is not among the
+	// imported members had left, and leaves again.
+	if !contains(ic.MemberIDs, ic.CreatorID) {
+		_, err = s.Store.RemoveChannelMember(ctx, id, ic.CreatorID)
 	}
-	topic, purpose := truncate(ic.Topic, MaxTopicLen), truncate(ic.Purpose, MaxPurposeLen)
-	ch, err = s.Store.UpdateChannel(ctx, ch.ID, parley.ChannelUpdate{Topic: &topic, Purpose: &purpose, Archived: &ic.Archived})
-	return ch, true, err
+	return err
 }
 
 // GeneralOf returns the general channel of an imported workspace.
@@ -194,10 +225,10 @@ type ImportSkip struct {
 // ImportResult is what an import of one conversation did.
 type ImportResult struct {
 	Added int
-	// Replies counts the replies among the messages given, and Threads
-	// the roots they reply to.
+	// Replies counts the replies among the messages given, added now or
+	// by an earlier run, and Threads the roots they reply to; Reactions
+	// counts the reactions given.
 	Replies, Threads int
-	// Reactions counts the reactions given on added messages.
 	Reactions int
 	// Skipped lists messages left out; Orphans, replies whose root is not
 	// in the import and that became ordinary messages.
@@ -231,6 +262,7 @@ func (s *Service) ImportDirectMessages(ctx context.Context, userA, userB string,
 func (s *Service) importMessages(ctx context.Context, c *conversation, members []string, in []ImportedMessage) (*ImportResult, error) {
 	res := &ImportResult{}
 	ids := make(map[string]*parley.Message, len(in))
+	threads := map[string]bool{}
 	msgs := make([]*parley.Message, 0, len(in))
 	var pins []*parley.Pin
 
@@ -241,7 +273,7 @@ func (s *Service) importMessages(ctx context.Context, c *conversation, members [
 			continue
 		}
 		m := &parley.Message{
-			ID: ImportID("M", "message:"+c.id+":"+im.Key), SenderID: im.SenderID,
+			ID: importMessageID(c, im.Key), SenderID: im.SenderID,
 			Text: text, CreatedAt: parley.NewTime(im.CreatedAt), Reactions: im.Reactions,
 		}
 		c.stamp(m)
@@ -259,16 +291,17 @@ func (s *Service) importMessages(ctx context.Context, c *conversation, members [
 		m.Mentions = findMentions(text, members, im.SenderID, nil)
 
 		if im.ParentKey != "" && im.ParentKey != im.Key {
-			root, ok := ids[im.ParentKey]
-			if !ok {
+			rootID, err := s.importedRoot(ctx, c, ids, im.ParentKey)
+			if err != nil {
+				return nil, err
+			} else if rootID == "" {
 				res.Orphans = append(res.Orphans, ImportSkip{im.Key, "its thread's root is not in the export"})
 			} else {
-				m.ParentID, m.AlsoToChannel = root.ID, im.AlsoToChannel
-				if root.ReplyCount == 0 {
+				m.ParentID, m.AlsoToChannel = rootID, im.AlsoToChannel
+				if !threads[rootID] {
+					threads[rootID] = true
 					res.Threads++
 				}
-				root.ReplyCount++
-				root.LastReplyAt = &m.CreatedAt
 				res.Replies++
 			}
 		}
@@ -291,6 +324,30 @@ func (s *Service) importMessages(ctx context.Context, c *conversation, members [
 	}
 	res.Added = added
 	return res, nil
+}
+
+// importedRoot returns the ID of the root a reply names by its key: one of
+// the messages given before it, or one stored by an earlier import. It
+// returns "" if there is none; the reply then stands on its own.
+func (s *Service) importedRoot(ctx context.Context, c *conversation, given map[string]*parley.Message, key string) (string, error) {
+	if root, ok := given[key]; ok {
+		return root.ID, nil
+	}
+	root, err := s.Store.Message(ctx, importMessageID(c, key))
+	switch {
+	case parley.ErrorCode(err) == parley.ENOTFOUND:
+		return "", nil
+	case err != nil:
+		return "", err
+	case root.ConversationID != c.id || root.ParentID != "":
+		return "", nil
+	}
+	return root.ID, nil
+}
+
+// importMessageID returns the ID of an imported message.
+func importMessageID(c *conversation, key string) string {
+	return ImportID("M", "message:"+c.id+":"+key)
 }
 
 // importChannelID returns the ID of an imported channel in a workspace.

@@ -77,6 +77,9 @@ func (s *Store) ImportMessages(
 	if err := importPins(ctx, tx, pins, added); err != nil {
 		return 0, err
 	}
+	if err := countReplies(ctx, tx, msgs, added); err != nil {
+		return 0, err
+	}
 
 	if _, err := tx.ExecContext(ctx, `
 		UPDATE conversations SET last_seq = ? WHERE id = ?
@@ -104,7 +107,7 @@ func importRows(ctx context.Context, tx *sql.Tx, msgs []*parley.Message, stored 
 		added[m.ID] = true
 		if err := rows.add(ctx, m.ID, lastSeq, m.ConversationID, m.WorkspaceID, m.ChannelID,
 			m.ReceiverID, m.SenderID, m.Text, millis(m.CreatedAt.Time), m.ClientMsgID,
-			m.ParentID, m.AlsoToChannel, m.ReplyCount, optionalMillis(m.LastReplyAt),
+			m.ParentID, m.AlsoToChannel, 0, nil,
 			optionalMillis(m.EditedAt), m.Deleted, encodeMentions(m.Mentions)); err != nil {
 			return nil, 0, importError(err)
 		}
@@ -113,6 +116,49 @@ func importRows(ctx context.Context, tx *sql.Tx, msgs []*parley.Message, stored 
 		return nil, 0, importError(err)
 	}
 	return added, lastSeq, nil
+}
+
+// countReplies adds the replies that were added to their roots' counts,
+// whether the root came in this import or an earlier one, so that a later
+// export that grew a thread brings its root up to date.
+func countReplies(ctx context.Context, tx *sql.Tx, msgs []*parley.Message, added map[string]bool) error {
+	type thread struct {
+		replies int
+		last    int64
+	}
+	threads := map[string]*thread{}
+	var roots []string
+	for _, m := range msgs {
+		if m.ParentID == "" || !added[m.ID] {
+			continue
+		}
+		t := threads[m.ParentID]
+		if t == nil {
+			t = &thread{}
+			threads[m.ParentID] = t
+			roots = append(roots, m.ParentID)
+		}
+		t.replies++
+		t.last = max(t.last, millis(m.CreatedAt.Time))
+	}
+
+	for _, id := range roots {
+		t := threads[id]
+		res, err := tx.ExecContext(ctx, `
+			UPDATE messages SET reply_count = reply_count + ?,
+				last_reply_at = max(coalesce(last_reply_at, 0), ?)
+			WHERE id = ?
+		`, t.replies, t.last, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: import messages: count replies: %w", err)
+		}
+		if ok, err := affected(res, "import messages"); err != nil {
+			return err
+		} else if !ok {
+			return parley.Errorf(parley.ENOTFOUND, "the root %s of an imported reply is not stored", id)
+		}
+	}
+	return nil
 }
 
 // importReactions inserts the reactions of the messages added. Reaction

@@ -15,12 +15,13 @@ var importCases = []testCase{
 	{"ImportMessages/AllOrNothing", testImportMessagesAllOrNothing},
 	{"ImportMessages/DirectMessages", testImportMessagesDirect},
 	{"ImportMessages/Replies", testImportMessagesReplies},
+	{"ImportMessages/RepliesCountOnEarlierRoot", testImportMessagesRepliesCountOnEarlierRoot},
 	{"ImportMessages/Empty", testImportMessagesEmpty},
 	{"DeleteChannel/CascadesImported", testDeleteChannelCascadesImported},
 }
 
-// Every field but Seq is stored as given, tombstones, edits and thread
-// counts included; Seq follows the order given, whatever the times say.
+// Every field but Seq and the thread counts is stored as given, tombstones
+// and edits included; Seq follows the order given, whatever the times say.
 func testImportMessagesOK(t *testing.T, s parley.Store) {
 	ann, ch := newChat(t, s)
 	bob := MustCreateUser(t, s, "Bob")
@@ -228,6 +229,26 @@ func testImportMessagesReplies(t *testing.T, s parley.Store) {
 	root.ReplyCount, root.LastReplyAt = 4, new(live.CreatedAt)
 	checkStoredMessage(t, s, root)
 	checkThread(t, s, root, first, shown, third, live)
+}
+
+// Thread counts are the store's, not the caller's: a reply imported later
+// than its root counts on it, and counts given on a root are not taken.
+func testImportMessagesRepliesCountOnEarlierRoot(t *testing.T, s parley.Store) {
+	ann, ch := newChat(t, s)
+	root := NewChannelMessage(ch, ann, "root")
+	root.ReplyCount, root.LastReplyAt = 7, new(minute(30))
+	mustImport(t, s, ch.ID, []*parley.Message{root}, nil, 1)
+	root.Seq, root.ReplyCount, root.LastReplyAt = 1, 0, nil
+	checkStoredMessage(t, s, root)
+
+	first := NewReply(root, ann, "a reply from a later export")
+	first.CreatedAt = minute(5)
+	again := []*parley.Message{root, first}
+	mustImport(t, s, ch.ID, again, nil, 1)
+	mustImport(t, s, ch.ID, again, nil, 0)
+
+	root.ReplyCount, root.LastReplyAt = 1, new(minute(5))
+	checkStoredMessage(t, s, root)
 }
 
 // An import of no messages adds nothing, and stores none of its pins.
