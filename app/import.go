@@ -229,7 +229,7 @@ type ImportResult struct {
 	// by an earlier run, and Threads the roots they reply to; Reactions
 	// counts the reactions given.
 	Replies, Threads int
-	Reactions int
+	Reactions        int
 	// Skipped lists messages left out; Orphans, replies whose root is not
 	// in the import and that became ordinary messages.
 	Skipped []ImportSkip
