@@ -185,6 +185,11 @@ func (s *Service) memberWorkspace(ctx context.Context, userID, workspaceID strin
 
 // describeWorkspace fills in a workspace's admin, members and the channels
 // u may see, each with its members.
+//
+// It reads each channel's members with a query of its own: cheap on the
+// embedded SQLite store (tens of microseconds each), but a workspace of
+// thousands of channels on a remote database would want one query for all
+// of them, or the channel list without members, which the spec allows.
 func (s *Service) describeWorkspace(ctx context.Context, u *parley.User, ws *parley.Workspace) (*parley.Workspace, error) {
 	memberIDs, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
 	if err != nil {
