@@ -64,7 +64,12 @@ func (s *Service) ImportUser(ctx context.Context, iu ImportedUser) (*parley.User
 		ID: ImportID("U", "user:"+email), Email: email, Nickname: nickname,
 		Deactivated: iu.Deactivated, CreatedAt: parley.NewTime(iu.CreatedAt),
 	}
-	if err := s.Store.CreateUser(ctx, u, ""); err != nil {
+	if err := s.Store.CreateUser(ctx, u, ""); parley.ErrorCode(err) == parley.ECONFLICT {
+		// Another import, or a sign-up, took the email meanwhile: match
+		// that account, as if it had been there first.
+		u, err := s.Store.UserByEmail(ctx, email)
+		return u, false, err
+	} else if err != nil {
 		return nil, false, err
 	}
 	return u, true, nil
@@ -106,7 +111,11 @@ func (s *Service) ImportWorkspace(ctx context.Context, name, adminID string, gen
 		ID: importChannelID(id, general.Key), Name: parley.GeneralChannelName, WorkspaceID: id,
 		CreatorID: adminID, Topic: general.Topic, Purpose: general.Purpose, CreatedAt: at,
 	}
-	if err := s.Store.CreateWorkspace(ctx, ws, ch); err != nil {
+	if err := s.Store.CreateWorkspace(ctx, ws, ch); parley.ErrorCode(err) == parley.ECONFLICT {
+		// A concurrent run of the same import created it first.
+		ws, err := s.Store.Workspace(ctx, id)
+		return ws, false, err
+	} else if err != nil {
 		return nil, false, err
 	}
 	return ws, true, nil
@@ -137,7 +146,15 @@ func (s *Service) ImportChannel(ctx context.Context, ws *parley.Workspace, ic Im
 		return nil, false, err
 	}
 	if created {
-		if err := s.createImportedChannel(ctx, ws, id, ic); err != nil {
+		err := s.createImportedChannel(ctx, ws, id, ic)
+		if parley.ErrorCode(err) == parley.ECONFLICT {
+			// The clash may be with the same channel, created by a
+			// concurrent run of the same import: then it is ours.
+			if _, lookupErr := s.Store.Channel(ctx, id); lookupErr == nil {
+				created, err = false, nil
+			}
+		}
+		if err != nil {
 			return nil, false, err
 		}
 	}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"strings"
 	"time"
 
 	"github.com/parleychat/parley"
@@ -49,6 +50,8 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 		return nil, err
 	}
 
+	// Codes are printed in upper case; people retype them in any case.
+	code = strings.ToUpper(strings.TrimSpace(code))
 	rc, err := s.Store.ConsumeResetCode(ctx, auth.HashRefreshToken(code))
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, refused
@@ -56,10 +59,18 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 		return nil, err
 	}
 	u, err := s.Store.User(ctx, rc.UserID)
-	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && (u.Email != email || u.Deactivated)) {
+	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.Deactivated) {
 		return nil, refused
 	} else if err != nil {
 		return nil, err
+	} else if u.Email != email {
+		// A mistyped email must not cost the user their code, so it goes
+		// back. The code's 130 random bits, not its use, keep it from
+		// being guessed.
+		if err := s.Store.CreateResetCode(ctx, rc); err != nil {
+			return nil, err
+		}
+		return nil, refused
 	}
 
 	hash, err := auth.HashPassword(password, s.PasswordCost)

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,7 +41,7 @@ func TestResetPassword(t *testing.T) {
 		wantCode(t, err, parley.EUNAUTHORIZED) // used
 	})
 
-	t.Run("ErrWrongEmailBurnsCode", func(t *testing.T) {
+	t.Run("ErrWrongEmailKeepsCode", func(t *testing.T) {
 		svc, _ := MustOpenService(t)
 		MustSignup(t, svc, "ann@example.com")
 		MustSignup(t, svc, "bob@example.com")
@@ -47,10 +49,16 @@ func TestResetPassword(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = svc.ResetPassword(ctx, "bob@example.com", code, "taking over bob")
-		wantCode(t, err, parley.EUNAUTHORIZED)
-		_, err = svc.ResetPassword(ctx, "ann@example.com", code, "too late now")
-		wantCode(t, err, parley.EUNAUTHORIZED)
+		for _, email := range []string{"bob@example.com", "nobody@example.com"} {
+			_, err = svc.ResetPassword(ctx, email, code, "taking over")
+			wantCode(t, err, parley.EUNAUTHORIZED)
+		}
+		if _, err := svc.Login(ctx, "bob@example.com", "taking over"); err == nil {
+			t.Fatal("bob's password changed with ann's code")
+		}
+		if _, err := svc.ResetPassword(ctx, "ann@example.com", strings.ToLower(code), "ann's own"); err != nil {
+			t.Fatalf("the code after a mistyped email, in lower case: %v", err)
+		}
 	})
 
 	t.Run("ErrExpired", func(t *testing.T) {
@@ -131,4 +139,54 @@ func TestImportUserNeverTakesOver(t *testing.T) {
 	}
 	_, err = svc.Signup(ctx, "new@example.com", "password123", "")
 	wantCode(t, err, parley.ECONFLICT)
+}
+
+// Imports running at once on one database meet the same users, workspace
+// and channels: each must find what the other made, not fail on it.
+func TestImportConcurrentRuns(t *testing.T) {
+	ctx := context.Background()
+	svc, _ := MustOpenService(t)
+
+	const runs = 6
+	users := make([]*parley.User, runs)
+	channels := make([]*parley.Channel, runs)
+	errs := make(chan error, 3*runs)
+	var wg sync.WaitGroup
+	for i := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, _, err := svc.ImportUser(ctx, app.ImportedUser{Email: "same@example.com"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			users[i] = u
+			general := app.ImportedChannel{Key: "C0GENERAL"}
+			ws, _, err := svc.ImportWorkspace(ctx, "Shared", u.ID, general)
+			if err != nil {
+				errs <- err
+				return
+			}
+			ch, _, err := svc.ImportChannel(ctx, ws, app.ImportedChannel{
+				Key: "C1", Name: "random", CreatorID: u.ID, MemberIDs: []string{u.ID},
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			channels[i] = ch
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent import: %v", err)
+	}
+	for i := 1; i < runs && !t.Failed(); i++ {
+		if users[i].ID != users[0].ID || channels[i].ID != channels[0].ID {
+			t.Fatalf("run %d got user %s channel %s, want %s %s",
+				i, users[i].ID, channels[i].ID, users[0].ID, channels[0].ID)
+		}
+	}
 }
