@@ -95,6 +95,7 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		service: s.Service,
 		replies: make(chan []byte, 16),
 		done:    make(chan struct{}),
+		wrote:   make(chan struct{}),
 	}
 	c.logger = loggerFrom(r).With("component", "ws", "conn_id", c.id, "user_id", u.ID)
 
@@ -119,6 +120,7 @@ type wsConn struct {
 
 	replies chan []byte   // answers to this connection's own frames
 	done    chan struct{} // closed when the reader stops
+	wrote   chan struct{} // closed when the writer stops
 	closing chan struct{} // closed when the server shuts down
 }
 
@@ -133,14 +135,13 @@ func (c *wsConn) serve(ctx context.Context) {
 		return
 	}
 
-	wrote := make(chan struct{})
 	go func() {
-		defer close(wrote)
+		defer close(c.wrote)
 		c.writeLoop()
 	}()
 	c.readLoop(ctx)
 	close(c.done)
-	<-wrote
+	<-c.wrote
 	c.conn.Close()
 }
 
@@ -167,10 +168,12 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		default:
 		}
 
+		// A writer that stopped (its socket failed) takes no more
+		// replies; the reader must not wait for it.
 		reply := c.handle(ctx, kind, data)
 		select {
 		case c.replies <- reply:
-		case <-ctx.Done():
+		case <-c.wrote:
 			return
 		}
 	}
