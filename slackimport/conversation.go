@@ -10,6 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
 )
@@ -32,9 +34,22 @@ type conversation struct {
 	dm   slackDM      // for directChannel
 	// list is the file that lists the conversation, folder its folder of
 	// day files ("" for none), and name its channel's name in Parley.
+	// wanted is the name it would have but for Parley's rules: Slack's
+	// name, or for a group conversation the one made of its members.
 	list   string
 	folder string
 	name   string
+	wanted string
+	// count is the number of chat messages in its day files (isChat),
+	// counted for a progress bar.
+	count int
+}
+
+// renamed reports whether the conversation's channel has a name other
+// than the one it has in Slack (or, for a group conversation, other than
+// the one made of its members).
+func (c *conversation) renamed() bool {
+	return c.kind != directChannel && c.name != c.wanted
 }
 
 // key returns the conversation's Slack ID.
@@ -50,11 +65,13 @@ func (c *conversation) key() string {
 // channels, private channels, group conversations, direct conversations.
 // Names that clash after the naming rules are applied get a suffix (-2, -3),
 // in that order, so that every run names them alike.
-func plan(e *export, handles map[string]string) []*conversation {
+func plan(e *Export, handles map[string]string) []*conversation {
 	var convs []*conversation
 	taken := map[string]bool{parley.GeneralChannelName: true}
 	add := func(k kind, ch slackChannel, list, name string) {
-		c := &conversation{kind: k, ch: ch, list: list, folder: e.folderOf(ch.Name, ch.ID)}
+		c := &conversation{
+			kind: k, ch: ch, list: list, folder: e.folderOf(ch.Name, ch.ID), wanted: name,
+		}
 		if k == generalChannel {
 			c.name = parley.GeneralChannelName
 			convs = append([]*conversation{c}, convs...)
@@ -72,7 +89,7 @@ func plan(e *export, handles map[string]string) []*conversation {
 	}
 	for i, ch := range e.channels {
 		if i == gi {
-			add(generalChannel, ch, "channels.json", "")
+			add(generalChannel, ch, "channels.json", ch.Name)
 		} else {
 			add(publicChannel, ch, "channels.json", ch.Name)
 		}
@@ -107,13 +124,14 @@ func groupName(ch slackChannel, handles map[string]string) string {
 }
 
 // channelName turns a Slack channel name into one that passes Parley's
-// naming rules: lowercase, with '-' for anything but letters, digits, '-'
-// and '_', and at most app.MaxChannelNameLen characters. A name with
-// nothing left gets the channel's ID.
+// naming rules, as Parley stores it: in Unicode normal form KC
+// (full-width "ｄｅｓｉｇｎ" is "design"), lowercase, with '-' for anything
+// but letters, digits, '-' and '_', and at most app.MaxChannelNameLen
+// characters. A name with nothing left gets the channel's ID.
 func channelName(name, id string) string {
 	var b strings.Builder
 	afterLetter := false
-	for _, r := range strings.ToLower(name) {
+	for _, r := range strings.ToLower(norm.NFKC.String(name)) {
 		switch {
 		case unicode.IsLetter(r):
 			afterLetter = true
@@ -125,8 +143,8 @@ func channelName(name, id string) string {
 		}
 		b.WriteRune(r)
 	}
-	out := cut(strings.Trim(b.String(), "-"), app.MaxChannelNameLen)
-	if _, err := app.NormalizeChannelName(out); err != nil {
+	out, err := app.NormalizeChannelName(cut(strings.Trim(b.String(), "-"), app.MaxChannelNameLen))
+	if err != nil {
 		out = cut("channel-"+strings.ToLower(id), app.MaxChannelNameLen)
 	}
 	return out
@@ -199,6 +217,13 @@ var (
 	broadcastSubtypes = map[string]bool{"thread_broadcast": true, "reply_broadcast": true}
 )
 
+// isChat reports whether a line of the given subtype is a chat message,
+// rather than a change or nothing.
+func isChat(subtype string) bool {
+	return !joinSubtypes[subtype] && !leaveSubtypes[subtype] &&
+		!settingSubtypes[subtype] && !eventSubtypes[subtype]
+}
+
 // convert turns a conversation's Slack messages into imported messages,
 // in order. Lines that are not chat messages become membership or nothing;
 // messages Parley cannot take are skipped and reported with their file.
@@ -212,30 +237,34 @@ func (r *run) convert(
 	pins := map[string]slackPin{}
 	for _, p := range c.ch.Pins {
 		if p.ID != "" && (p.Type == "" || p.Type == "C") {
-			pins[p.ID] = p
+			pins[string(p.ID)] = p
 		}
 	}
 
 	for _, m := range msgs {
+		key := m.key()
 		switch {
-		case m.at == stamp{}:
-			r.rep.skip(m.file, m.TS, "the message has no valid ts")
+		case m.bad != "":
+			r.rep.skip(m.file, key, m.bad)
 			continue
-		case out.files[m.TS] != "":
-			r.rep.skip(m.file, m.TS,
-				"a second message with the same ts (the first is in "+out.files[m.TS]+")")
+		case m.at == stamp{}:
+			r.rep.skip(m.file, key, "the message has no valid ts")
+			continue
+		case out.files[key] != "":
+			r.rep.skip(m.file, key,
+				"a second message with the same ts (the first is in "+out.files[key]+")")
 			continue
 		case joinSubtypes[m.Subtype]:
 			r.rep.change(m.Subtype)
 			if r.people.user(m.User) == nil {
-				r.rep.skip(m.file, m.TS, "unknown user "+m.User+" joined "+r.label(c))
+				r.rep.skip(m.file, key, "unknown user "+m.User+" joined "+r.label(c))
 				continue
 			}
 			out.joined = append(out.joined, m.User)
 			continue
 		case leaveSubtypes[m.Subtype]:
 			r.rep.change(m.Subtype)
-			r.rep.note(m.file, m.TS, r.handle(m.User)+" left "+r.label(c)+
+			r.rep.note(m.file, key, r.handle(m.User)+" left "+r.label(c)+
 				"; the members are those of "+c.list+", since Parley keeps no membership history")
 			continue
 		case settingSubtypes[m.Subtype], eventSubtypes[m.Subtype]:
@@ -243,46 +272,59 @@ func (r *run) convert(
 			continue
 		}
 
+		text, stripped := stripControl(r.text(m))
+		if strings.TrimSpace(text) == "" && onlyDeletedFiles(m.Files) {
+			what := "a deleted file"
+			if len(m.Files) > 1 {
+				what = "deleted files"
+			}
+			r.rep.skip(m.file, key, "the message held only "+what)
+			continue
+		}
 		sender, reason, err := r.people.sender(ctx, m)
 		if err != nil {
 			return nil, err
 		} else if reason != "" {
-			r.rep.skip(m.file, m.TS, reason)
+			r.rep.skip(m.file, key, reason)
 			continue
+		}
+		if stripped {
+			r.rep.Cleaned++
 		}
 
 		im := app.ImportedMessage{
-			Key: m.TS, SenderID: sender, Text: r.text(m), CreatedAt: m.at.time(),
+			Key: key, SenderID: sender, Text: text, CreatedAt: m.at.time(),
 			AlsoToChannel: broadcastSubtypes[m.Subtype],
 			Reactions:     r.reactions(m),
 		}
 		if m.ThreadTS != "" && m.ThreadTS != m.TS {
-			im.ParentKey = m.ThreadTS
+			im.ParentKey = string(m.ThreadTS)
 		}
 		if m.Edited != nil {
 			if at, ok := parseStamp(m.Edited.TS); ok {
 				im.EditedAt = new(at.time())
 			}
 		}
-		if p, ok := pins[m.TS]; ok {
+		if p, ok := pins[key]; ok {
 			im.PinnedBy = cmp.Or(r.people.userID(p.User), sender)
 			im.PinnedAt = cmp.Or(unixTime(p.Created), im.CreatedAt)
-			delete(pins, m.TS)
+			delete(pins, key)
 		} else if c.kind != directChannel && slices.Contains(m.PinnedTo, c.key()) {
 			// pinned_to says that, not who or when: the sender, at the
 			// time of the message, is the best guess.
 			im.PinnedBy, im.PinnedAt = sender, im.CreatedAt
 		}
 		if im.PinnedBy != "" {
-			out.pinned[m.TS] = true
+			out.pinned[key] = true
 		}
 		out.msgs = append(out.msgs, im)
-		out.files[m.TS] = m.file
+		out.files[key] = m.file
 	}
 
 	for _, p := range c.ch.Pins {
-		if _, left := pins[p.ID]; left {
-			r.rep.skip(c.list, p.ID, "a pin of "+r.label(c)+" whose message was not imported")
+		if _, left := pins[string(p.ID)]; left {
+			r.rep.skip(c.list, string(p.ID),
+				"a pin of "+r.label(c)+" whose message was not imported")
 		}
 	}
 	return out, nil
@@ -292,11 +334,12 @@ func (r *run) convert(
 // file shared with it.
 func (r *run) text(m *slackMessage) string {
 	text := m.Text
-	if strings.TrimSpace(text) == "" && len(m.Files) == 0 {
+	lines := fileLines(m.Files)
+	if strings.TrimSpace(text) == "" && len(lines) == 0 {
 		text = attachmentText(m.Attachments)
 	}
 	text = r.rw.rewrite(text)
-	if lines := fileLines(m.Files); len(lines) > 0 {
+	if len(lines) > 0 {
 		text = strings.TrimSpace(text + "\n" + strings.Join(lines, "\n"))
 	}
 	return text
@@ -311,7 +354,7 @@ func (r *run) reactions(m *slackMessage) []parley.Reaction {
 	for _, sr := range m.Reactions {
 		name, err := app.NormalizeReactionName(sr.Name)
 		if err != nil {
-			r.rep.skip(m.file, m.TS, "the reaction "+quote(sr.Name)+": "+reasonOf(err))
+			r.rep.skip(m.file, m.key(), "the reaction "+quote(sr.Name)+": "+reasonOf(err))
 			continue
 		}
 		i, ok := index[name]
@@ -323,7 +366,7 @@ func (r *run) reactions(m *slackMessage) []parley.Reaction {
 		for _, su := range sr.Users {
 			id := r.people.userID(su)
 			if id == "" {
-				r.rep.skip(m.file, m.TS, "the :"+name+": reaction of unknown user "+su)
+				r.rep.skip(m.file, m.key(), "the :"+name+": reaction of unknown user "+su)
 				continue
 			}
 			if !slices.Contains(out[i].UserIDs, id) {
@@ -373,13 +416,16 @@ func (r *run) label(c *conversation) string {
 	case groupChannel:
 		return "#" + c.name + " (group conversation " + c.ch.Name + ")"
 	}
+	if c.renamed() {
+		return "#" + c.name + " (Slack: " + cmp.Or(clean(c.ch.Name), "no name") + ")"
+	}
 	return "#" + c.name
 }
 
 // unixTime returns a Slack time in seconds, or the zero time for 0.
-func unixTime(sec int64) time.Time {
+func unixTime(sec unixSeconds) time.Time {
 	if sec <= 0 {
 		return time.Time{}
 	}
-	return time.Unix(sec, 0).UTC()
+	return time.Unix(int64(sec), 0).UTC()
 }

@@ -37,13 +37,19 @@ func TestImportEdgeCases(t *testing.T) {
 				{SlackID: "U6EVE", Name: "eve", Email: "u6eve@slack-import.invalid"},
 			},
 			Channels: slackimport.ChannelCounts{Public: 4, Private: 1, Group: 2, Direct: 1, Archived: 1, Created: 7},
+			Renamed: []slackimport.Rename{
+				{File: "channels.json", SlackID: "C1ANN", SlackName: "announcements", Name: "general"},
+				{File: "channels.json", SlackID: "C2DES", SlackName: "Design.Team", Name: "design-team"},
+				{File: "channels.json", SlackID: "C3DES2", SlackName: "design-team", Name: "design-team-2"},
+				{File: "mpims.json", SlackID: "G3MP", SlackName: "mpdm-ann--ben-2", Name: "ann-ben-2"},
+			},
 			Messages: 23, Threads: 1, Replies: 2, Reactions: 2, Pins: 2,
 			Changes: map[string]int{"channel_archive": 1, "channel_join": 1, "channel_leave": 1, "channel_topic": 1},
 			Orphans: []slackimport.Item{{File: day2, Key: "1700090300.000100", Reason: "its thread's root is not in the export"}},
 			Notes: []slackimport.Item{
 				{File: "users.json", Reason: `U6EVE (eve) has the email "not an email", which is not a valid address; a placeholder replaces it`},
 				{File: "Design.Team/2024-01-01.json", Key: "1700000995.000100",
-					Reason: "@ben left #design-team; the members are those of channels.json, since Parley keeps no membership history"},
+					Reason: "@ben left #design-team (Slack: Design.Team); the members are those of channels.json, since Parley keeps no membership history"},
 				{File: "groups.json", Reason: "#secret: its creator is no longer a member, so the first member is recorded as its creator"},
 			},
 			Skipped: []slackimport.Item{
@@ -53,7 +59,7 @@ func TestImportEdgeCases(t *testing.T) {
 				{File: day1, Key: "1700000200.000100", Reason: "unknown user U404 (not in users.json)"},
 				{File: day1, Key: "1700000700.000100", Reason: "a second message with the same ts (the first is in " + day1 + ")"},
 				{File: day1, Key: "1700000800.000100", Reason: "message is required"},
-				{File: "channels.json", Key: "1600000000.000001", Reason: "a pin of #design-team whose message was not imported"},
+				{File: "channels.json", Key: "1600000000.000001", Reason: "a pin of #design-team (Slack: Design.Team) whose message was not imported"},
 			},
 			Failed: []slackimport.Item{
 				{File: "broken/2024-01-02.json", Reason: "not valid JSON: invalid character ',' looking for beginning of object key string (line 2); #broken was not imported"},

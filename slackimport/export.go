@@ -2,7 +2,6 @@ package slackimport
 
 import (
 	"archive/zip"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,20 +14,62 @@ import (
 	"strings"
 )
 
-// export is an opened Slack export: its files, and the lists that describe
-// its users and conversations.
-type export struct {
+// Export is a Slack export opened by [Open]: its lists of users and
+// conversations read and checked, its day files not read yet. Import it
+// with [Importer.ImportFrom], then Close it.
+type Export struct {
 	// name is the export's file or folder name without its extension, the
 	// workspace's name by default.
 	name   string
 	fsys   fs.FS
 	closer io.Closer
+	limits limits
 
 	users    []slackUser
 	channels []slackChannel // channels.json
 	groups   []slackChannel // groups.json: private channels
 	mpims    []slackChannel // mpims.json: group conversations
 	dms      []slackDM      // dms.json
+	// failed lists the optional lists that could not be read; an import
+	// reports them.
+	failed []Item
+}
+
+// Limits on the size of a file of the export, uncompressed. A small zip
+// file can unpack to gigabytes (a zip bomb), and the size a zip file
+// gives for an entry is its own claim: the limits hold on the bytes
+// actually read, so that no export can make the import run out of
+// memory. They sit far above what Slack writes: a day file holds one
+// conversation's day (a very busy channel's is a few megabytes), and the
+// lists of even the largest workspaces run to tens of megabytes.
+const (
+	maxDayFileSize  = 256 << 20 // a day file, held in memory with its conversation
+	maxListFileSize = 64 << 20  // users.json, channels.json and the other lists
+)
+
+// limits are the sizes of files read at most; tests lower them.
+type limits struct {
+	day, list int64
+}
+
+// tooLargeError is a file over its size limit.
+type tooLargeError struct {
+	limit int64
+}
+
+func (e *tooLargeError) Error() string {
+	return "file too large (more than " + sizeText(e.limit) + ")"
+}
+
+// sizeText formats a size in bytes for a person: "256 MiB".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // slackUser is an entry of users.json.
@@ -51,16 +92,16 @@ type slackUser struct {
 
 // slackChannel is an entry of channels.json, groups.json or mpims.json.
 type slackChannel struct {
-	ID         string     `json:"id"`
-	Name       string     `json:"name"`
-	Created    int64      `json:"created"`
-	Creator    string     `json:"creator"`
-	IsArchived bool       `json:"is_archived"`
-	IsGeneral  bool       `json:"is_general"`
-	Members    []string   `json:"members"`
-	Topic      slackValue `json:"topic"`
-	Purpose    slackValue `json:"purpose"`
-	Pins       []slackPin `json:"pins"`
+	ID         string      `json:"id"`
+	Name       string      `json:"name"`
+	Created    unixSeconds `json:"created"`
+	Creator    string      `json:"creator"`
+	IsArchived bool        `json:"is_archived"`
+	IsGeneral  bool        `json:"is_general"`
+	Members    []string    `json:"members"`
+	Topic      slackValue  `json:"topic"`
+	Purpose    slackValue  `json:"purpose"`
+	Pins       []slackPin  `json:"pins"`
 }
 
 // slackValue is a channel's topic or purpose.
@@ -70,33 +111,41 @@ type slackValue struct {
 
 // slackPin is a pinned item of a channel; ID is the message's ts.
 type slackPin struct {
-	ID      string `json:"id"`
-	Type    string `json:"type"`
-	User    string `json:"user"`
-	Created int64  `json:"created"`
+	ID      slackTS     `json:"id"`
+	Type    string      `json:"type"`
+	User    string      `json:"user"`
+	Created unixSeconds `json:"created"`
 }
 
 // slackDM is an entry of dms.json.
 type slackDM struct {
-	ID      string   `json:"id"`
-	Created int64    `json:"created"`
-	Members []string `json:"members"`
+	ID      string      `json:"id"`
+	Created unixSeconds `json:"created"`
+	Members []string    `json:"members"`
 }
 
 // ErrNotExport is returned, wrapped, for a zip file or folder without the
 // files every Slack export has (users.json and channels.json).
 var ErrNotExport = errors.New("not a Slack export")
 
-// openExport opens the export at path, a zip file or the folder it unpacks
-// to, and reads its users and conversations. users.json and channels.json
-// must be there and valid; the other lists are optional, and one that is
-// broken is reported in rep and left out.
-func openExport(path string, rep *Report) (*export, error) {
+// Open opens the export at path, a zip file or the folder it unpacks to,
+// and reads its users and conversations, so that an export that cannot be
+// imported is refused before anything is written. users.json and
+// channels.json must be there, valid and within their size limit, or Open
+// returns an error, wrapping ErrNotExport if one is missing. The other
+// lists are optional: one that is broken is left out, and the import
+// reports it.
+func Open(path string) (*Export, error) {
+	return open(path, limits{day: maxDayFileSize, list: maxListFileSize})
+}
+
+// open is Open with the given size limits.
+func open(path string, lim limits) (*Export, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("open export: %w", err)
 	}
-	e := &export{name: exportName(path)}
+	e := &Export{name: exportName(path), limits: lim}
 	if info.IsDir() {
 		e.fsys = os.DirFS(path)
 	} else {
@@ -106,11 +155,17 @@ func openExport(path string, rep *Report) (*export, error) {
 		}
 		e.fsys, e.closer = zr, zr
 	}
-	if err := e.read(rep); err != nil {
+	if err := e.read(); err != nil {
 		e.Close()
 		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
 	}
 	return e, nil
+}
+
+// Name returns the export's file or folder name without its extension:
+// the name of the workspace an import fills unless told otherwise.
+func (e *Export) Name() string {
+	return e.name
 }
 
 // exportName returns the base name of path without its extension.
@@ -123,7 +178,7 @@ func exportName(p string) string {
 }
 
 // read finds the export's root and reads its lists.
-func (e *export) read(rep *Report) error {
+func (e *Export) read() error {
 	// Some tools zip the export's folder rather than its contents: then
 	// the lists are one folder down.
 	if !exists(e.fsys, "users.json") {
@@ -141,31 +196,34 @@ func (e *export) read(rep *Report) error {
 		}
 	}
 
-	if err := readJSON(e.fsys, "users.json", &e.users); err != nil {
+	if err := e.readJSON("users.json", "users", &e.users); err != nil {
 		return err
 	}
-	if err := readJSON(e.fsys, "channels.json", &e.channels); err != nil {
+	if err := e.readJSON("channels.json", "channels", &e.channels); err != nil {
 		return err
 	}
 	optional := []struct {
-		name string
-		v    any
+		name, holds string
+		v           any
 	}{
-		{"groups.json", &e.groups}, {"mpims.json", &e.mpims}, {"dms.json", &e.dms},
+		{"groups.json", "channels", &e.groups},
+		{"mpims.json", "group conversations", &e.mpims},
+		{"dms.json", "direct conversations", &e.dms},
 	}
 	for _, o := range optional {
 		if !exists(e.fsys, o.name) {
 			continue
 		}
-		if err := readJSON(e.fsys, o.name, o.v); err != nil {
-			rep.fail(o.name, "", "its conversations were not imported: "+errorReason(err, o.name))
+		if err := e.readJSON(o.name, o.holds, o.v); err != nil {
+			e.failed = append(e.failed, Item{File: o.name,
+				Reason: "its conversations were not imported: " + errorReason(err, o.name)})
 		}
 	}
 	return nil
 }
 
 // Close releases the export's zip file, if it is one.
-func (e *export) Close() error {
+func (e *Export) Close() error {
 	if e.closer == nil {
 		return nil
 	}
@@ -175,7 +233,7 @@ func (e *export) Close() error {
 // dayFiles returns the paths of the JSON files in a conversation's folder,
 // in name order, which is the order of their days. A conversation without a
 // folder has none.
-func (e *export) dayFiles(dir string) []string {
+func (e *Export) dayFiles(dir string) []string {
 	entries, err := fs.ReadDir(e.fsys, dir)
 	if err != nil {
 		return nil
@@ -194,7 +252,7 @@ func (e *export) dayFiles(dir string) []string {
 // folderOf returns the folder of a conversation: the export names it after
 // the conversation's name, or for direct conversations (and in some
 // exports for all of them) after its ID.
-func (e *export) folderOf(names ...string) string {
+func (e *Export) folderOf(names ...string) string {
 	for _, n := range names {
 		if n == "" || !fs.ValidPath(n) {
 			continue
@@ -206,57 +264,53 @@ func (e *export) folderOf(names ...string) string {
 	return ""
 }
 
-// readJSON decodes the file name of fsys into v.
-func readJSON(fsys fs.FS, name string, v any) error {
-	data, err := fs.ReadFile(fsys, name)
-	if err != nil {
+// readJSON decodes the list name, a list of holds, into v.
+func (e *Export) readJSON(name, holds string, v any) error {
+	data, err := readFile(e.fsys, name, e.limits.list)
+	var tooLarge *tooLargeError
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("%s: %w", name, err)
+	} else if err != nil {
 		return fmt.Errorf("%s: cannot read it: %w", name, err)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &jsonError{file: name, data: data, err: err}
+		return &jsonError{file: name, holds: holds, data: data, err: err}
 	}
 	return nil
 }
 
-// jsonError is a file of the export that is not the JSON it should be.
-type jsonError struct {
-	file string
-	data []byte
-	err  error
-}
-
-// Error names the file and, for a syntax error, the line.
-func (e *jsonError) Error() string {
-	return e.file + ": " + e.reason()
-}
-
-// reason says what is wrong, without the file's name.
-func (e *jsonError) reason() string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(e.err, &syn):
-		return fmt.Sprintf("not valid JSON: %v (line %d)", syn, lineOf(e.data, syn.Offset))
-	case errors.As(e.err, &typ):
-		return fmt.Sprintf("not the JSON of a Slack export: %v (line %d)", typ, lineOf(e.data, typ.Offset))
+// readFile reads the file name of fsys, or returns a *tooLargeError
+// without reading further once it has read more than limit bytes. The
+// size the file claims only sizes the first buffer.
+func readFile(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
 	}
-	return "not valid JSON: " + e.err.Error()
-}
-
-// errorReason returns what err says about the file name, without repeating
-// the name.
-func errorReason(err error, name string) string {
-	var je *jsonError
-	if errors.As(err, &je) {
-		return je.reason()
+	defer f.Close()
+	size := int64(512)
+	if info, err := f.Stat(); err == nil && info.Size() > 0 {
+		size = min(info.Size(), limit) + 1
 	}
-	return strings.TrimPrefix(err.Error(), name+": ")
-}
 
-// lineOf returns the line number of a byte offset.
-func lineOf(data []byte, offset int64) int {
-	offset = min(max(offset, 0), int64(len(data)))
-	return bytes.Count(data[:offset], []byte("\n")) + 1
+	data := make([]byte, 0, size)
+	r := io.LimitReader(f, limit+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	if int64(len(data)) > limit {
+		return nil, &tooLargeError{limit}
+	}
+	return data, nil
 }
 
 // exists reports whether fsys has a file of that name.

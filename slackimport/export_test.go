@@ -9,3 +9,9 @@ func Rewrite(text string, users, channels map[string]string) string {
 
 // ChannelName is channelName, for tests.
 var ChannelName = channelName
+
+// OpenLimited is Open with lower size limits, in bytes, for day files and
+// for the lists.
+func OpenLimited(path string, day, list int64) (*Export, error) {
+	return open(path, limits{day: day, list: list})
+}

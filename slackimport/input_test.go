@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestImportBadInput(t *testing.T) {
 
 	t.Run("ErrUsersNotAList", func(t *testing.T) {
 		dir := Export{"users.json": `{"id": "U1"}`, "channels.json": "[]"}.MustWrite(t, "bad-users")
-		mustFail(t, dir, "users.json", "not the JSON of a Slack export")
+		mustFail(t, dir, "users.json: want a JSON array of users, not an object (line 1)")
 	})
 
 	t.Run("CorruptZipEntry", func(t *testing.T) {
@@ -125,15 +126,110 @@ func TestImportBadInput(t *testing.T) {
 	})
 
 	t.Run("BadWorkspaceName", func(t *testing.T) {
-		env := MustOpenEnv(t)
-		_, _, err := env.Import(t, smallExport, strings.Repeat("w", app.MaxWorkspaceNameLen+1))
-		if err == nil || !strings.Contains(err.Error(), "want 1 to 100 characters") {
-			t.Errorf("Import: %v, want an error about the workspace name", err)
-		}
-		if _, err := env.Store.UserByEmail(context.Background(), "alice@example.com"); parley.ErrorCode(err) != parley.ENOTFOUND {
-			t.Errorf("a user was imported although the workspace name is bad: %v", err)
+		long := strings.Repeat("w", app.MaxWorkspaceNameLen+1)
+		for name, want := range map[string]string{
+			long:       `workspace name "` + long + `": want 1 to 100 characters`,
+			"   ":      `workspace name "   ": the name is empty`,
+			"bell\a":   `workspace name "bell\a": want printable text`,
+			" \t\n   ": `workspace name " \t\n   ": the name is empty`,
+		} {
+			env := MustOpenEnv(t)
+			_, _, err := env.Import(t, smallExport, name)
+			if err == nil || err.Error() != want {
+				t.Errorf("Import into %q: %v, want %q", name, err, want)
+			}
+			if _, err := env.Store.UserByEmail(ctx, "alice@example.com"); parley.ErrorCode(err) != parley.ENOTFOUND {
+				t.Errorf("a user was imported although the workspace name %q is bad: %v", name, err)
+			}
 		}
 	})
+
+	t.Run("Open", func(t *testing.T) {
+		// Open reads the lists, so that a caller can refuse an export
+		// before it opens a database; the name is the default
+		// workspace's.
+		e, err := slackimport.Open(smallExportZip)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		defer e.Close()
+		im := &slackimport.Importer{}
+		if name, err := im.WorkspaceName(e); e.Name() != "slack-export-small" || name != e.Name() || err != nil {
+			t.Errorf("Name()=%q, WorkspaceName=%q, %v; want slack-export-small", e.Name(), name, err)
+		}
+		if _, err := slackimport.Open("testdata/broken.zip"); err == nil {
+			t.Errorf("Open(broken.zip) succeeded")
+		}
+	})
+}
+
+// TestImportJSONErrors checks that a file of the wrong shape is reported
+// in terms of the export's JSON, never of the Go types it is read into.
+func TestImportJSONErrors(t *testing.T) {
+	ctx := context.Background()
+	valid := Export{
+		"users.json": []map[string]any{{"id": "U1", "name": "ann", "profile": map[string]any{"email": "ann@example.com"}}},
+		"channels.json": []map[string]any{{"id": "C1", "name": "general", "is_general": true,
+			"members": []string{"U1"}}},
+	}
+	with := func(file string, content any) Export {
+		x := Export{file: content}
+		for k, v := range valid {
+			if k != file {
+				x[k] = v
+			}
+		}
+		return x
+	}
+	tests := []struct {
+		name string
+		x    Export
+		want string // the error, or the item of Failed or Skipped
+	}{
+		{"UsersAnObject", with("users.json", `{"id": "U1"}`),
+			"users.json: want a JSON array of users, not an object (line 1)"},
+		{"UsersFieldKind", with("users.json", "[\n{\"id\": \"U1\", \"deleted\": \"yes\"}]"),
+			`users.json: a string in "deleted", want true or false (line 2)`},
+		{"UsersNestedField", with("users.json", `[{"id": "U1", "profile": {"email": 5}}]`),
+			`users.json: a number in "profile.email", want a string (line 1)`},
+		{"UsersEntryKind", with("users.json", `[1]`),
+			"users.json: a number in the list of users, want an object (line 1)"},
+		{"ChannelsAString", with("channels.json", `"general"`),
+			"channels.json: want a JSON array of channels, not a string (line 1)"},
+		{"ChannelMembersKind", with("channels.json", `[{"id": "C1", "members": [1, 2]}]`),
+			`channels.json: a number in "members", want a string (line 1)`},
+		{"DMsAnObject", with("dms.json", `{}`),
+			"dms.json: its conversations were not imported: want a JSON array of direct conversations, not an object (line 1)"},
+		{"DayAnObject", with("general/2023-11-15.json", `{"ts": "1700000000.000100"}`),
+			"general/2023-11-15.json: want a JSON array of messages, not an object (line 1); #general was not imported"},
+		{"DayEntryKind", with("general/2023-11-15.json", `["hello"]`),
+			"general/2023-11-15.json: the entry is a string, not a message"},
+		{"MessageFieldKind", with("general/2023-11-15.json", `[{"ts": 1700000000.1, "user": "U1", "reactions": {}}]`),
+			`general/2023-11-15.json ts 1700000000.100000: cannot read the message: an object in "reactions", want an array`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := MustOpenEnv(t)
+			im := &slackimport.Importer{Service: env.Service}
+			rep, err := im.Import(ctx, tt.x.MustWrite(t, "export"))
+			var got []string
+			if err != nil {
+				got = append(got, strings.TrimPrefix(err.Error(), "export: "))
+			} else {
+				for _, it := range slices.Concat(rep.Failed, rep.Skipped) {
+					got = append(got, it.String())
+				}
+			}
+			if !slices.Contains(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			for _, g := range got {
+				if strings.Contains(g, "Go ") || strings.Contains(g, "slackimport") || strings.Contains(g, "unmarshal") {
+					t.Errorf("%q speaks of Go types", g)
+				}
+			}
+		})
+	}
 }
 
 // mustZip zips the folder dir into export.zip under prefix, damaging the
@@ -247,8 +343,13 @@ func TestChannelName(t *testing.T) {
 		{"Punctuation", "Design.Team 2024!", "design-team-2024"},
 		{"Unicode", "café-ünïcode", "café-ünïcode"},
 		{"Japanese", "開発", "開発"},
+		{"Spaces", "My Channel", "my-channel"},
 		{"Empty", "...", "channel-c123"},
+		{"Nothing", "", "channel-c123"},
 		{"Long", strings.Repeat("a", 100), strings.Repeat("a", app.MaxChannelNameLen)},
+		{"FullWidth", "ｄｅｓｉｇｎ！", "design"},
+		{"Compatibility", "㍿", "株式会社"},
+		{"ExpandsPastLimit", strings.Repeat("㍿", 30), strings.Repeat("株式会社", 20)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package slackimport
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -20,12 +21,12 @@ type slackMessage struct {
 	BotProfile struct {
 		Name string `json:"name"`
 	} `json:"bot_profile"`
-	Text     string `json:"text"`
-	TS       string `json:"ts"`
-	ThreadTS string `json:"thread_ts"`
+	Text     string  `json:"text"`
+	TS       slackTS `json:"ts"`
+	ThreadTS slackTS `json:"thread_ts"`
 	Edited   *struct {
-		User string `json:"user"`
-		TS   string `json:"ts"`
+		User string  `json:"user"`
+		TS   slackTS `json:"ts"`
 	} `json:"edited"`
 	Reactions   []slackReaction   `json:"reactions"`
 	PinnedTo    []string          `json:"pinned_to"`
@@ -33,9 +34,16 @@ type slackMessage struct {
 	Attachments []slackAttachment `json:"attachments"`
 
 	// file is the day file the message came from, and at its ts as a time,
-	// zero if the ts is not one.
+	// zero if the ts is not one. bad says why the entry could not be read
+	// as a message, if it could not.
 	file string
 	at   stamp
+	bad  string
+}
+
+// key returns the message's ts, its key in Parley.
+func (m *slackMessage) key() string {
+	return string(m.TS)
 }
 
 // slackReaction is one emoji's reactions on a message.
@@ -44,8 +52,11 @@ type slackReaction struct {
 	Users []string `json:"users"`
 }
 
-// slackFile is a file shared with a message.
+// slackFile is a file shared with a message. Mode is "tombstone" for a
+// file deleted since, which has nothing else.
 type slackFile struct {
+	ID         string `json:"id"`
+	Mode       string `json:"mode"`
 	Name       string `json:"name"`
 	Title      string `json:"title"`
 	URLPrivate string `json:"url_private"`
@@ -67,8 +78,8 @@ type stamp struct {
 }
 
 // parseStamp reads a ts. ok is false for anything that is not one.
-func parseStamp(ts string) (stamp, bool) {
-	secs, frac, _ := strings.Cut(ts, ".")
+func parseStamp(ts slackTS) (stamp, bool) {
+	secs, frac, _ := strings.Cut(string(ts), ".")
 	sec, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil || sec <= 0 || len(frac) > 6 {
 		return stamp{}, false
@@ -118,11 +129,13 @@ func (e *dayError) Error() string { return e.file + ": " + e.reason }
 // readDays reads a conversation's day files, all of them before anything
 // is written, and returns their messages in the order of their ts. Messages
 // with the same ts keep the order of the files. The first file that cannot
-// be read or is not valid JSON is a *dayError.
-func readDays(fsys fs.FS, files []string) ([]*slackMessage, error) {
+// be read, is over its size limit or is not a JSON array is a *dayError;
+// an entry of one that is not a message is returned with the reason, and
+// skipped.
+func readDays(fsys fs.FS, files []string, limit int64) ([]*slackMessage, error) {
 	var msgs []*slackMessage
 	for _, file := range files {
-		day, err := readDay(fsys, file)
+		day, err := readDay(fsys, file, limit)
 		if err != nil {
 			return nil, err
 		}
@@ -133,15 +146,28 @@ func readDays(fsys fs.FS, files []string) ([]*slackMessage, error) {
 }
 
 // readDay reads one day file.
-func readDay(fsys fs.FS, file string) ([]*slackMessage, error) {
-	data, err := fs.ReadFile(fsys, file)
-	if err != nil {
+func readDay(fsys fs.FS, file string, limit int64) ([]*slackMessage, error) {
+	data, err := readFile(fsys, file, limit)
+	var tooLarge *tooLargeError
+	if errors.As(err, &tooLarge) {
+		return nil, &dayError{file, tooLarge.Error()}
+	} else if err != nil {
 		return nil, &dayError{file, "cannot read it: " + err.Error()}
 	}
+
 	var day []*slackMessage
-	if err := json.Unmarshal(data, &day); err != nil {
-		return nil, &dayError{file, (&jsonError{file: file, data: data, err: err}).reason()}
+	err = json.Unmarshal(data, &day)
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		// An entry has a field of the wrong kind: read the entries one
+		// by one, so that only those are left out.
+		day, err = readEntries(data, file)
 	}
+	if err != nil {
+		je := &jsonError{file: file, holds: "messages", data: data, err: err}
+		return nil, &dayError{file, je.reason()}
+	}
+
 	msgs := day[:0]
 	for _, m := range day {
 		if m == nil {
@@ -154,26 +180,65 @@ func readDay(fsys fs.FS, file string) ([]*slackMessage, error) {
 	return msgs, nil
 }
 
-// countMessages counts the entries of a day file without keeping them, for
-// the total of a progress bar. A file it cannot read counts none; reading
-// it for the import reports the error.
-func countMessages(fsys fs.FS, file string) int {
+// readEntries reads a day file entry by entry. An entry that is not a
+// message is returned with its ts, if it has one, and the reason.
+func readEntries(data []byte, file string) ([]*slackMessage, error) {
+	var entries []json.RawMessage
+	if err := json.Unmarshal(data, &entries); err != nil {
+		return nil, err
+	}
+	msgs := make([]*slackMessage, 0, len(entries))
+	for _, raw := range entries {
+		m := &slackMessage{}
+		var typ *json.UnmarshalTypeError
+		if err := json.Unmarshal(raw, m); errors.As(err, &typ) {
+			var keyed struct {
+				TS slackTS `json:"ts"`
+			}
+			json.Unmarshal(raw, &keyed)
+			reason := "cannot read the message: " + typeReason(typ, "messages")
+			if typ.Field == "" {
+				reason = "the entry is " + valueKind(typ.Value) + ", not a message"
+			}
+			m = &slackMessage{TS: keyed.TS, bad: reason}
+		} else if err != nil {
+			return nil, err
+		} else if string(raw) == "null" {
+			m = nil
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// countMessages counts the chat messages of a day file without keeping
+// them, for the total of a progress bar: its entries but the lines that
+// are not chat (isChat). A file it cannot read counts none; reading it
+// for the import reports the error.
+func countMessages(fsys fs.FS, file string, limit int64) int {
 	f, err := fsys.Open(file)
 	if err != nil {
 		return 0
 	}
 	defer f.Close()
-	dec := json.NewDecoder(f)
+	dec := json.NewDecoder(io.LimitReader(f, limit))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return 0
 	}
 	n := 0
 	for dec.More() {
-		var skip struct{}
-		if err := dec.Decode(&skip); err != nil {
+		// An entry of the wrong shape is consumed whole, and counts: the
+		// import reads it, and skips it.
+		var m struct {
+			Subtype string `json:"subtype"`
+		}
+		var typ *json.UnmarshalTypeError
+		if err := dec.Decode(&m); err != nil && !errors.As(err, &typ) {
 			return n
 		}
-		n++
+		if isChat(m.Subtype) {
+			n++
+		}
 	}
 	return n
 }

@@ -26,8 +26,18 @@ type Report struct {
 	// Placeholders lists the users that got a placeholder email, since the
 	// export has none for them; an admin can change it.
 	Placeholders []Placeholder
+	// Merged lists the users of the export that became the account of
+	// another one, since Parley holds their emails to be the same (they
+	// differ only in case, say). Duplicates lists the entries of
+	// users.json with the ID of an earlier one, which were ignored.
+	Merged     []Item
+	Duplicates []Item
 
 	Channels ChannelCounts
+	// Renamed lists the channels imported under another name than their
+	// Slack name: changed to pass Parley's naming rules, or given a
+	// suffix since another channel has the name.
+	Renamed []Rename
 
 	// Messages counts the messages added, and Existing those that an
 	// earlier run had added already.
@@ -43,6 +53,10 @@ type Report struct {
 	Replies   int
 	Reactions int
 	Pins      int
+	// Cleaned counts the messages whose text held control characters
+	// (other than line breaks and tabs), which Parley refuses and the
+	// import removed. It counts them on every run, imported before or not.
+	Cleaned int
 	// Changes counts, by subtype, the lines of the export that are not
 	// chat messages and became changes to channels instead, or nothing.
 	Changes map[string]int
@@ -60,15 +74,18 @@ type Report struct {
 }
 
 // UserCounts counts the users of an import. Created and Matched add up to
-// every user of the export, bots included; the others count among them.
+// the Parley accounts of the export's users, bots included: every user of
+// it but those merged into another one's account (Report.Merged) and
+// duplicate entries. The others count among them.
 type UserCounts struct {
 	// Created counts the users created; Matched those matched by email
 	// to a user Parley had already.
 	Created int
 	Matched int
 	// Placeholder counts the users given a placeholder email, Deactivated
-	// the users created deactivated since Slack had deleted them, and Bots
-	// the bot users.
+	// the people created deactivated since Slack had deleted them, and
+	// Bots the bot users (which are created deactivated too, so that
+	// nobody can log in as them, but are not counted as Deactivated).
 	Placeholder int
 	Deactivated int
 	Bots        int
@@ -97,6 +114,22 @@ type Placeholder struct {
 	SlackID string
 	Name    string
 	Email   string
+}
+
+// Rename is a channel imported under another name than its Slack name.
+type Rename struct {
+	// File is the list the channel is in; SlackID and SlackName are its
+	// ID and name there, and Name is its name in Parley.
+	File      string
+	SlackID   string
+	SlackName string
+	Name      string
+}
+
+// String formats the rename as a line of the report:
+// "My Channel" → #my-channel.
+func (rn Rename) String() string {
+	return strconv.Quote(rn.SlackName) + " → #" + rn.Name
 }
 
 // Item is one entry of a report: what it is about and why.
@@ -173,6 +206,10 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		num(len(r.Orphans)), plural(len(r.Orphans), "reply"))
 	fmt.Fprintf(&b, "  reactions:  %s\n", num(r.Reactions))
 	fmt.Fprintf(&b, "  pins:       %s\n", num(r.Pins))
+	if r.Cleaned > 0 {
+		fmt.Fprintf(&b, "  cleaned:    control characters removed from %s %s\n",
+			num(r.Cleaned), plural(r.Cleaned, "message"))
+	}
 	if len(r.Changes) > 0 {
 		var parts []string
 		for _, st := range slices.Sorted(maps.Keys(r.Changes)) {
@@ -188,6 +225,21 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 			fmt.Fprintf(&b, "  %s (%s): %s\n", p.SlackID, p.Name, p.Email)
 		}
 	}
+	for _, s := range []struct {
+		title string
+		items []Item
+	}{
+		{"Slack users merged into one account", r.Merged},
+		{"Duplicate user ids ignored", r.Duplicates},
+	} {
+		writeItems(&b, s.title, s.items)
+	}
+	if len(r.Renamed) > 0 {
+		fmt.Fprintf(&b, "\nChannels renamed (%d): Slack name → Parley name\n", len(r.Renamed))
+		for _, rn := range r.Renamed {
+			fmt.Fprintf(&b, "  %s\n", rn)
+		}
+	}
 	sections := []struct {
 		title string
 		items []Item
@@ -198,15 +250,20 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		{"Notes", r.Notes},
 	}
 	for _, s := range sections {
-		if len(s.items) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "\n%s (%d):\n", s.title, len(s.items))
-		for _, it := range s.items {
-			fmt.Fprintf(&b, "  %s\n", it)
-		}
+		writeItems(&b, s.title, s.items)
 	}
 	return b.WriteTo(w)
+}
+
+// writeItems writes a section of items under its title, if it has any.
+func writeItems(b *bytes.Buffer, title string, items []Item) {
+	if len(items) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s (%d):\n", title, len(items))
+	for _, it := range items {
+		fmt.Fprintf(b, "  %s\n", it)
+	}
 }
 
 // String returns the report as WriteTo writes it.

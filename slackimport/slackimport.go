@@ -17,7 +17,7 @@ import (
 )
 
 // Importer loads Slack exports into Parley. Set its fields, then call
-// Import.
+// Import, or Open an export and call ImportFrom.
 type Importer struct {
 	Service *app.Service
 	// Workspace is the name of the workspace to fill; empty means the
@@ -33,7 +33,7 @@ type Importer struct {
 // run is one import in progress.
 type run struct {
 	svc    *app.Service
-	e      *export
+	e      *Export
 	rep    *Report
 	now    time.Time
 	people *people
@@ -42,23 +42,48 @@ type run struct {
 	prog   *progress
 }
 
-// Import loads the export at path, a zip file or a folder, into the
-// workspace, and reports what it did. For an export it cannot read it
-// returns an error, wrapping ErrNotExport for one that lacks users.json or
-// channels.json, and writes nothing. A conversation it cannot import is
-// left out and listed in Report.Failed. If ctx ends, Import returns its
-// error with the report so far: the conversations done stay imported.
+// Import opens the export at path, a zip file or a folder, imports it
+// with ImportFrom and closes it. For an export it cannot read it returns
+// Open's error, and writes nothing.
 func (im *Importer) Import(ctx context.Context, path string) (*Report, error) {
-	rep := &Report{}
-	e, err := openExport(path, rep)
+	e, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer e.Close()
-	name := strings.TrimSpace(cmp.Or(im.Workspace, e.name))
-	if n := utf8.RuneCountInString(name); n == 0 || n > app.MaxWorkspaceNameLen {
-		return nil, fmt.Errorf("workspace name %q: want 1 to %d characters", name, app.MaxWorkspaceNameLen)
+	return im.ImportFrom(ctx, e)
+}
+
+// WorkspaceName returns the name of the workspace that importing e fills:
+// im.Workspace, or if that is empty the export's name, trimmed. For a name
+// Parley does not take it returns an error quoting the name as given.
+func (im *Importer) WorkspaceName(e *Export) (string, error) {
+	given := cmp.Or(im.Workspace, e.name)
+	name := strings.TrimSpace(given)
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return "", fmt.Errorf("workspace name %q: the name is empty", given)
+	case n > app.MaxWorkspaceNameLen:
+		return "", fmt.Errorf("workspace name %q: want 1 to %d characters",
+			given, app.MaxWorkspaceNameLen)
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
+		return "", fmt.Errorf("workspace name %q: want printable text", given)
 	}
+	return name, nil
+}
+
+// ImportFrom loads the export e into the workspace, and reports what it
+// did. For a workspace name it cannot take it returns an error and writes
+// nothing. A conversation it cannot import is left out and listed in
+// Report.Failed. If ctx ends, ImportFrom returns its error with the report
+// so far: the conversations done stay imported.
+func (im *Importer) ImportFrom(ctx context.Context, e *Export) (*Report, error) {
+	name, err := im.WorkspaceName(e)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Failed: slices.Clone(e.failed)}
 
 	r := &run{svc: im.Service, e: e, rep: rep, now: time.Now()}
 	if im.Service.Now != nil {
@@ -84,13 +109,15 @@ func (im *Importer) Import(ctx context.Context, path string) (*Report, error) {
 	if im.Progress != nil && im.Terminal {
 		for _, c := range convs {
 			for _, f := range e.dayFiles(c.folder) {
-				total += countMessages(e.fsys, f)
+				c.count += countMessages(e.fsys, f, e.limits.day)
 			}
+			total += c.count
 		}
 	}
 	r.prog = newProgress(im.Progress, im.Terminal, total)
 	for _, c := range convs {
 		if err := r.importConversation(ctx, c); err != nil {
+			r.prog.stop()
 			return rep, err
 		}
 	}
@@ -125,8 +152,8 @@ func (r *run) openWorkspace(ctx context.Context, name string, convs []*conversat
 func (r *run) imported(c *conversation, members []string) app.ImportedChannel {
 	return app.ImportedChannel{
 		Key: c.ch.ID, Name: c.name, Private: c.kind == privateChannel || c.kind == groupChannel,
-		CreatorID: r.people.userID(c.ch.Creator), MemberIDs: members,
-		Topic: c.ch.Topic.Value, Purpose: c.ch.Purpose.Value, Archived: c.ch.IsArchived,
+		CreatorID: r.people.userID(c.ch.Creator), MemberIDs: members, Archived: c.ch.IsArchived,
+		Topic: clean(c.ch.Topic.Value), Purpose: clean(c.ch.Purpose.Value),
 		CreatedAt: cmp.Or(unixTime(c.ch.Created), r.now),
 	}
 }
@@ -140,11 +167,11 @@ func (r *run) importConversation(ctx context.Context, c *conversation) error {
 	}
 	label := r.label(c)
 	r.prog.start(label)
-	msgs, err := readDays(r.e.fsys, r.e.dayFiles(c.folder))
+	msgs, err := readDays(r.e.fsys, r.e.dayFiles(c.folder), r.e.limits.day)
 	if err != nil {
 		file, reason, _ := asDayError(err)
 		r.rep.fail(file, "", reason+"; "+label+" was not imported")
-		r.prog.failed(label, 0, file+": "+reason)
+		r.prog.failed(label, c.count, file+": "+reason)
 		return nil
 	}
 
@@ -153,7 +180,7 @@ func (r *run) importConversation(ctx context.Context, c *conversation) error {
 	if c.kind == directChannel {
 		if _, _, err := r.parties(c); err != nil {
 			r.rep.fail(c.list, "", label+" was not imported: "+err.Error())
-			r.prog.failed(label, len(msgs), err.Error())
+			r.prog.failed(label, c.count, err.Error())
 			return nil
 		}
 	}
@@ -162,7 +189,8 @@ func (r *run) importConversation(ctx context.Context, c *conversation) error {
 		var res *app.ImportResult
 		if res, err = r.write(ctx, c, conv); err == nil {
 			r.tally(c, conv, res)
-			r.prog.done(label, len(msgs), res.Added, len(conv.msgs)-len(res.Skipped)-res.Added)
+			// Writing tells the channel's name in Parley for certain.
+			r.prog.done(r.label(c), c.count, res.Added, len(conv.msgs)-len(res.Skipped)-res.Added)
 			return nil
 		}
 	}
@@ -170,7 +198,7 @@ func (r *run) importConversation(ctx context.Context, c *conversation) error {
 		return ctx.Err()
 	}
 	r.rep.fail(c.list, "", label+" was not imported: "+reasonOf(err))
-	r.prog.failed(label, len(msgs), reasonOf(err))
+	r.prog.failed(label, c.count, reasonOf(err))
 	return nil
 }
 
@@ -234,6 +262,12 @@ func (r *run) channel(
 			r.rep.note(c.list, "", r.label(c)+" is named #"+ic.Name+
 				", since the workspace has a channel named #"+base+" already")
 		}
+		// A channel an earlier run created keeps the name it got then,
+		// or the one an admin has given it since.
+		if ch.Name != c.name {
+			c.name = ch.Name
+			r.rw.channels[c.ch.ID] = ch.Name
+		}
 		r.countChannel(c, created)
 		return ch, nil
 	}
@@ -295,6 +329,11 @@ func (r *run) tally(c *conversation, conv *converted, res *app.ImportResult) {
 	given := len(conv.msgs) - len(res.Skipped)
 	r.rep.Messages += res.Added
 	r.rep.Existing += given - res.Added
+	if c.renamed() {
+		r.rep.Renamed = append(r.rep.Renamed, Rename{
+			File: c.list, SlackID: c.ch.ID, SlackName: c.ch.Name, Name: c.name,
+		})
+	}
 	if res.Added == 0 {
 		// Everything was there from an earlier run: the threads,
 		// reactions and pins too.

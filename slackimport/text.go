@@ -3,7 +3,9 @@ package slackimport
 import (
 	"cmp"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // markup matches one of Slack's control sequences in message text: a
@@ -77,15 +79,15 @@ func special(command, label string) string {
 }
 
 // fileLines returns a line for each file shared with a message:
-// "📎 design.pdf: https://…". A file whose link the export lacks (deleted,
-// or beyond the plan's limits) gets its name alone.
+// "📎 design.pdf: https://…". A file whose link the export lacks (beyond
+// the plan's limits) gets its name alone; a deleted one gets no line.
 func fileLines(files []slackFile) []string {
 	var lines []string
 	for _, f := range files {
 		name := cmp.Or(f.Name, f.Title)
 		url := cmp.Or(f.URLPrivate, f.Permalink)
 		switch {
-		case name == "" && url == "":
+		case f.Mode == "tombstone", name == "" && url == "":
 			continue
 		case name == "":
 			lines = append(lines, "📎 "+url)
@@ -108,4 +110,40 @@ func attachmentText(atts []slackAttachment) string {
 		}
 	}
 	return strings.Join(parts, "\n")
+}
+
+// onlyDeletedFiles reports whether files has deleted files and nothing
+// else to show.
+func onlyDeletedFiles(files []slackFile) bool {
+	return len(fileLines(files)) == 0 &&
+		slices.ContainsFunc(files, func(f slackFile) bool { return f.Mode == "tombstone" })
+}
+
+// stripControl returns s without its control characters other than line
+// feeds, carriage returns and tabs, and whether it had any. Parley refuses
+// them (they have no place in chat, and can hide text from a reader), but
+// a Slack export can hold them, pasted from a terminal for instance: the
+// import drops them rather than the text around them.
+func stripControl(s string) (string, bool) {
+	if !strings.ContainsFunc(s, isControl) {
+		return s, false
+	}
+	return strings.Map(func(r rune) rune {
+		if isControl(r) {
+			return -1
+		}
+		return r
+	}, s), true
+}
+
+// isControl reports whether r is a control character other than a line
+// feed, carriage return or tab: the characters Parley refuses in text.
+func isControl(r rune) bool {
+	return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t'
+}
+
+// clean returns s without the control characters Parley refuses.
+func clean(s string) string {
+	s, _ = stripControl(s)
+	return s
 }

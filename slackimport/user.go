@@ -43,17 +43,30 @@ func newPeople(svc *app.Service, rep *Report, createdAt time.Time) *people {
 
 // importUsers imports the users of users.json. A user that cannot be
 // imported is reported and left out; its messages are then skipped as
-// those of an unknown user.
+// those of an unknown user. A second entry with the ID of an earlier one
+// is ignored, and users whose emails Parley holds to be the same become
+// one account; the report lists both.
 func (p *people) importUsers(ctx context.Context, users []slackUser) error {
+	listed := map[string]bool{}
+	first := map[string]slackUser{} // by Parley ID: the first user that became it
 	for _, su := range users {
-		if su.ID == "" || p.bySlack[su.ID] != nil {
+		switch {
+		case su.ID == "":
+			p.rep.skip("users.json", "", "a user without an id ("+cmp.Or(su.Name, "no name")+")")
+			continue
+		case listed[su.ID]:
+			p.rep.Duplicates = append(p.rep.Duplicates, Item{File: "users.json", Reason: su.ID +
+				" (" + su.Name + ") is listed again; the first entry is the one imported"})
 			continue
 		}
+		listed[su.ID] = true
 		p.handles[su.ID] = su.Name
 
+		// Nobody logs in as a bot: it is created deactivated, and its
+		// messages are imported all the same.
 		iu := app.ImportedUser{
 			Email: strings.TrimSpace(su.Profile.Email), Nickname: nicknameOf(su),
-			Deactivated: su.Deleted, CreatedAt: p.createdAt,
+			Deactivated: su.Deleted || su.IsBot, CreatedAt: p.createdAt,
 		}
 		placeholder := false
 		switch {
@@ -77,13 +90,24 @@ func (p *people) importUsers(ctx context.Context, users []slackUser) error {
 			p.rep.skip("users.json", "", "user "+su.ID+" ("+su.Name+"): "+reasonOf(err))
 			continue
 		}
+		if f, ok := first[u.ID]; ok {
+			p.rep.Merged = append(p.rep.Merged,
+				Item{File: "users.json", Reason: merged(su, f, u.Email)})
+		} else {
+			first[u.ID] = su
+		}
 		p.count(u, created, su.IsBot)
 		if placeholder {
 			p.rep.Users.Placeholder++
 			p.rep.Placeholders = append(p.rep.Placeholders,
 				Placeholder{SlackID: su.ID, Name: su.Name, Email: u.Email})
 		}
-		if su.Deleted && !created && !u.Deactivated {
+		switch {
+		case created || u.Deactivated:
+		case su.IsBot:
+			p.rep.note("users.json", "", su.ID+" ("+su.Name+") is a bot but matched the active "+
+				"user "+u.Email+", which is left as it is; deactivate it if nobody logs in as it")
+		case su.Deleted:
 			p.rep.note("users.json", "", su.ID+" ("+su.Name+") is deleted in Slack but matched "+
 				"the active user "+u.Email+", which is left as it is")
 		}
@@ -96,6 +120,18 @@ func (p *people) importUsers(ctx context.Context, users []slackUser) error {
 	return nil
 }
 
+// merged says that the Slack user su became the same account, email, as
+// the user before it.
+func merged(su, before slackUser, email string) string {
+	a, b := strings.TrimSpace(su.Profile.Email), strings.TrimSpace(before.Profile.Email)
+	why := "Parley holds their emails to be the same"
+	if a != b && strings.EqualFold(a, b) {
+		why = "their emails differ only in case"
+	}
+	return su.ID + " (" + su.Name + ", " + quote(a) + ") and " +
+		before.ID + " (" + before.Name + ", " + quote(b) + ") are the one account " + email + ": " + why
+}
+
 // count tallies a user imported, once, and remembers it for joinAll.
 func (p *people) count(u *parley.User, created, bot bool) {
 	if p.seen[u.ID] {
@@ -105,7 +141,7 @@ func (p *people) count(u *parley.User, created, bot bool) {
 	p.order = append(p.order, u.ID)
 	if created {
 		p.rep.Users.Created++
-		if u.Deactivated {
+		if u.Deactivated && !bot {
 			p.rep.Users.Deactivated++
 		}
 	} else {
@@ -198,10 +234,16 @@ func (p *people) bot(ctx context.Context, key, email, name string) (string, stri
 	if u := p.byBot[key]; u != nil {
 		return u.ID, "", nil
 	}
-	iu := app.ImportedUser{Email: email, Nickname: name, CreatedAt: p.createdAt}
+	iu := app.ImportedUser{
+		Email: email, Nickname: clean(name), Deactivated: true, CreatedAt: p.createdAt,
+	}
 	u, created, err := p.svc.ImportUser(ctx, iu)
 	if err != nil {
 		return "", "", err
+	}
+	if !created && !u.Deactivated {
+		p.rep.note("", "", "the bot "+clean(name)+" matched the active user "+u.Email+
+			", which is left as it is; deactivate it if nobody logs in as it")
 	}
 	if err := p.svc.ImportMember(ctx, p.ws, u.ID); err != nil {
 		return "", "", err
@@ -213,7 +255,8 @@ func (p *people) bot(ctx context.Context, key, email, name string) (string, stri
 
 // nicknameOf returns the name a user goes by in Slack.
 func nicknameOf(su slackUser) string {
-	return cmp.Or(su.Profile.DisplayName, su.Profile.RealName, su.RealName, su.Name)
+	return cmp.Or(clean(su.Profile.DisplayName), clean(su.Profile.RealName),
+		clean(su.RealName), clean(su.Name))
 }
 
 // placeholderEmail returns the made-up address of a user without an email.

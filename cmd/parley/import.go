@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
+	"strings"
 
 	"github.com/parleychat/parley/slackimport"
 )
@@ -33,22 +33,36 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
+	// --workspace "" asks for no name at all, which is not the default.
+	named := false
+	fs.Visit(func(f *flag.Flag) { named = named || f.Name == "workspace" })
+	if named && strings.TrimSpace(*workspace) == "" {
+		return errors.New("import slack: --workspace: the name is empty")
+	}
 
-	// A mistyped path should not leave a new, empty database behind.
-	if _, err := os.Stat(path); err != nil {
+	// The export and the name are checked before the database is opened,
+	// so that a mistyped path or a broken export leaves no new, empty
+	// database behind.
+	e, err := slackimport.Open(path)
+	if err != nil {
 		return fmt.Errorf("import slack: %w", err)
 	}
+	defer e.Close()
+	im := &slackimport.Importer{
+		Workspace: *workspace, Progress: stderr, Terminal: slackimport.IsTerminal(stderr),
+	}
+	if _, err := im.WorkspaceName(e); err != nil {
+		return fmt.Errorf("import slack: %w", err)
+	}
+
 	store, svc, err := openService(ctx, *db, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	im.Service = svc
 
-	im := &slackimport.Importer{
-		Service: svc, Workspace: *workspace,
-		Progress: stderr, Terminal: slackimport.IsTerminal(stderr),
-	}
-	rep, err := im.Import(ctx, path)
+	rep, err := im.ImportFrom(ctx, e)
 	if rep != nil {
 		if _, werr := rep.WriteTo(stdout); werr != nil && err == nil {
 			err = werr

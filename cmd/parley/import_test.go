@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,6 +97,10 @@ func TestImportSlack(t *testing.T) {
 		if code, _, _ := runParley(t, nil, "user", "reset-password", "dan@example.com", "--db", db); code != 1 {
 			t.Errorf("reset-password for deactivated dan: exit %d, want 1", code)
 		}
+		// Nobody logs in as a bot.
+		if code, _, stderr := runParley(t, nil, "user", "reset-password", "bot-b06bot@slack-import.invalid", "--db", db); code != 1 {
+			t.Errorf("reset-password for the bot: exit %d, want 1; stderr %q", code, stderr)
+		}
 	})
 
 	var summaries []WorkspaceSummary
@@ -180,10 +187,11 @@ func TestImportSlack(t *testing.T) {
 	})
 }
 
-// TestImportSlackErrors checks the command's answers to bad input.
+// TestImportSlackErrors checks the command's answers to bad input, and
+// that none of them leaves a database behind.
 func TestImportSlackErrors(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "parley.db")
+	testdata := filepath.Join("..", "..", "slackimport", "testdata")
 	tests := []struct {
 		name string
 		args []string
@@ -191,20 +199,41 @@ func TestImportSlackErrors(t *testing.T) {
 	}{
 		{"ErrNoSource", []string{"import"}, "want: parley import slack EXPORT"},
 		{"ErrOtherSource", []string{"import", "teams", "x.zip"}, "want: parley import slack EXPORT"},
-		{"ErrNoExport", []string{"import", "slack", "--db", db}, "EXPORT is required"},
-		{"ErrBrokenZip", []string{"import", "slack", filepath.Join("..", "..", "slackimport", "testdata", "broken.zip"), "--db", db},
+		{"ErrNoExport", []string{"import", "slack"}, "EXPORT is required"},
+		{"ErrMissing", []string{"import", "slack", filepath.Join(testdata, "nowhere.zip")},
+			"nowhere.zip: no such file or directory"},
+		{"ErrBrokenZip", []string{"import", "slack", filepath.Join(testdata, "broken.zip")},
 			"broken.zip is not a zip file"},
-		{"ErrNotExport", []string{"import", "slack", filepath.Join("..", "..", "slackimport", "testdata", "not-an-export"), "--db", db},
+		{"ErrTruncatedZip", []string{"import", "slack", filepath.Join(testdata, "truncated.zip")},
+			"truncated.zip is not a zip file"},
+		{"ErrNotExport", []string{"import", "slack", filepath.Join(testdata, "not-an-export")},
 			"not a Slack export: it has no users.json"},
-		{"ErrConversation", []string{"import", "slack", filepath.Join("..", "..", "slackimport", "testdata", "slack-export-edge"), "--db", db},
-			"2 parts were not imported; see the report"},
+		{"ErrEmptyWorkspace", []string{"import", "slack", slackFixture, "--workspace", ""},
+			"parley: import slack: --workspace: the name is empty\n"},
+		{"ErrBlankWorkspace", []string{"import", "slack", "--workspace", "   ", slackFixture},
+			"parley: import slack: --workspace: the name is empty\n"},
+		{"ErrLongWorkspace", []string{"import", "slack", slackFixture, "--workspace", strings.Repeat("w", 101)},
+			`workspace name "` + strings.Repeat("w", 101) + `": want 1 to 100 characters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runParley(t, nil, tt.args...)
+			db := filepath.Join(t.TempDir(), "parley.db")
+			code, _, stderr := runParley(t, nil, append(tt.args, "--db", db)...)
 			if code != 1 || !strings.Contains(stderr, tt.want) {
 				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, tt.want)
 			}
+			if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the failed import left a database behind: %v", err)
+			}
 		})
 	}
+
+	t.Run("ErrConversation", func(t *testing.T) {
+		// An export of which a part fails is imported but for that part.
+		db := filepath.Join(t.TempDir(), "parley.db")
+		code, _, stderr := runParley(t, nil, "import", "slack", filepath.Join(testdata, "slack-export-edge"), "--db", db)
+		if want := "2 parts were not imported; see the report"; code != 1 || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr, want)
+		}
+	})
 }

@@ -61,7 +61,9 @@ func TestSlowConsumer(t *testing.T) {
 		"ann": sender, "bob": s.MustConnect(t, bob), "carl": s.MustConnect(t, carl), "dave": s.MustConnect(t, dave),
 	}
 	for _, c := range readers {
+		c.mu.Lock() // the reader goroutine runs already
 		c.DropText = true
+		c.mu.Unlock()
 	}
 	hasSeq := func(c *WSClient, seq int64) bool {
 		return c.Has(func(f Frame) bool { return f.Type == "message" && f.Seq == seq })

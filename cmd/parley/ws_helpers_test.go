@@ -44,8 +44,8 @@ type Frame struct {
 type WSClient struct {
 	Conn *websocket.Conn
 
-	// DropText, set before the first frame arrives, keeps frames without
-	// their text, for tests that receive a great many.
+	// DropText keeps frames without their text, for tests that receive a
+	// great many. Once the client reads, set it only while holding mu.
 	DropText bool
 
 	mu      sync.Mutex
