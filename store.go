@@ -24,6 +24,7 @@ type Store interface {
 	ChannelStore
 	MessageStore
 	ImportStore
+	ReadStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
@@ -215,4 +216,29 @@ type ImportStore interface {
 	// stored too. It returns ENOTFOUND if a message names a channel that
 	// does not exist.
 	ImportMessages(ctx context.Context, conversationID string, msgs []*Message, pins []*Pin) (int, error)
+}
+
+// ReadStore keeps each user's read position in each conversation, and counts
+// what is unread from the messages themselves, never from counters kept on
+// the side, so that the counts cannot drift.
+type ReadStore interface {
+	// MarkRead moves the user's read marker in the conversation forward to
+	// seq, never back, and returns the marker as it is afterwards. Marking
+	// a conversation that has no message yet works (at seq 0); marking a
+	// channel that does not exist is ENOTFOUND. The caller keeps seq within
+	// the conversation's latest.
+	MarkRead(ctx context.Context, userID, conversationID string, seq int64) (int64, error)
+	// ReadMarkers returns the user's markers in the given conversations,
+	// by conversation ID; a conversation never read has none (zero).
+	ReadMarkers(ctx context.Context, userID string, conversationIDs []string) (map[string]int64, error)
+	// CountUnread counts the messages of the conversation with Seq above
+	// afterSeq that are not the user's own, not deleted, and in the
+	// conversation's history (a thread reply counts only if it was also
+	// sent to the channel); mentions counts those of them whose Mentions
+	// list the user. latest is the highest Seq the conversation has given,
+	// zero for a conversation without messages.
+	CountUnread(ctx context.Context, conversationID, userID string, afterSeq int64) (unread, mentions int, latest int64, err error)
+	// DirectConversations lists the IDs of the direct conversations that
+	// hold at least one message sent or received by the user.
+	DirectConversations(ctx context.Context, userID string) ([]string, error)
 }

@@ -13,6 +13,8 @@ type Workspace struct {
 	// see. Both are filled in by the service, never stored on the workspace.
 	Users    []string   `json:"users"`
 	Channels []*Channel `json:"channels"`
+	// Presence maps each member's email to "online" or "offline".
+	Presence map[string]string `json:"presence,omitempty"`
 
 	CreatedAt Time `json:"createdAt"`
 }

@@ -29,8 +29,8 @@ type Service struct {
 	Store  parley.Store
 	Events parley.Publisher
 	Logger *slog.Logger
-	// Presence, when set, decides who <!here> mentions.
-	Presence Presence
+	// PresenceGrace overrides DefaultPresenceGrace; tests shorten it.
+	PresenceGrace time.Duration
 
 	// PasswordCost is the bcrypt cost of new password hashes; zero means
 	// auth.DefaultCost. Tests lower it.
@@ -45,7 +45,9 @@ type Service struct {
 
 	tokens   *auth.Tokens
 	stored   atomic.Int64
-	msgLocks messageLocks
+	locks    keyLocks
+	presence presence
+	typing   typingThrottle
 }
 
 // MessagesStored returns how many messages this Service has stored since it

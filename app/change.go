@@ -57,7 +57,7 @@ func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*par
 	if err != nil {
 		return nil, err
 	}
-	defer s.lockMessage(messageID)()
+	defer s.lock(messageID)()
 	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 	if err != nil {
 		return nil, err
 	}
-	defer s.lockMessage(messageID)()
+	defer s.lock(messageID)()
 	m, c, err := s.managedMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 	if err != nil {
 		return nil, err
 	}
-	defer s.lockMessage(messageID)()
+	defer s.lock(messageID)()
 	m, c, err := s.visibleMessage(ctx, u.ID, messageID)
 	if err != nil {
 		return nil, err
@@ -183,7 +183,7 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 // Pin pins a channel message to its channel. Channel members may, while the
 // channel is not archived. Pinning twice changes nothing.
 func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, error) {
-	defer s.lockMessage(messageID)()
+	defer s.lock(messageID)()
 	u, m, c, err := s.pinnable(ctx, messageID)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, er
 // Unpin unpins a message. Channel members may. Unpinning a message that is
 // not pinned changes nothing.
 func (s *Service) Unpin(ctx context.Context, messageID string) error {
-	defer s.lockMessage(messageID)()
+	defer s.lock(messageID)()
 	u, m, c, err := s.pinnable(ctx, messageID)
 	if err != nil {
 		return err
@@ -302,23 +302,24 @@ func hasReaction(m *parley.Message, name string) bool {
 	return false
 }
 
-// messageLocks serializes the changes to one message on this node, from
-// the store write to the push, so that their events go out in the order the
-// changes were made: an edit that lands just before a delete cannot push
-// its text after message_deleted. Stripes bound the memory; two messages
-// that share a stripe merely wait for each other.
+// keyLocks serializes the changes to one thing on this node, such as one
+// message or one read marker, from the store write to the push, so that
+// their events go out in the order the changes were made: an edit that
+// lands just before a delete cannot push its text after message_deleted.
+// Stripes bound the memory; two keys that share a stripe merely wait for
+// each other.
 //
 // The store refuses changes to a tombstone whatever the order, so state is
 // right across nodes too; there the order of events between nodes is left
 // to the broker, and a client that sees an edit after a delete can trust
 // history, which holds the tombstone.
-type messageLocks [64]sync.Mutex
+type keyLocks [64]sync.Mutex
 
-// lockMessage locks the message's stripe and returns the unlock.
-func (s *Service) lockMessage(id string) func() {
+// lock locks the key's stripe and returns the unlock.
+func (s *Service) lock(id string) func() {
 	h := fnv.New32a()
 	h.Write([]byte(id))
-	mu := &s.msgLocks[h.Sum32()%uint32(len(s.msgLocks))]
+	mu := &s.locks[h.Sum32()%uint32(len(s.locks))]
 	mu.Lock()
 	return mu.Unlock
 }

@@ -36,7 +36,13 @@ func (s *Service) CreateChannel(ctx context.Context, workspaceID, name string, p
 	}
 
 	s.Logger.InfoContext(ctx, "channel created", "workspace_id", ws.ID, "channel_id", ch.ID, "user_id", u.ID)
-	return ch, s.describeChannel(ctx, ch)
+	if err := s.describeChannel(ctx, ch); err != nil {
+		return nil, err
+	}
+	audience, err := s.channelAudience(ctx, ch)
+	s.announceTo(ctx, EventChannelCreated, audience, err,
+		&MembershipEvent{WorkspaceID: ws.ID, ChannelID: ch.ID, User: u.Email, UserID: u.ID, Channel: ch})
+	return ch, nil
 }
 
 // Channel returns a channel to those who may see it: workspace members for a
@@ -69,10 +75,13 @@ func (s *Service) DeleteChannel(ctx context.Context, workspaceID, channelID stri
 		return parley.Errorf(parley.ECONFLICT, "the general channel cannot be deleted")
 	}
 
+	audience, listErr := s.channelAudience(ctx, v.channel)
 	if err := s.Store.DeleteChannel(ctx, v.channel.ID); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "channel deleted", "workspace_id", workspaceID, "channel_id", channelID, "user_id", u.ID)
+	s.announceTo(ctx, EventChannelDeleted, audience, listErr,
+		&MembershipEvent{WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: u.Email, UserID: u.ID})
 	return nil
 }
 
@@ -138,11 +147,21 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	added, err := s.Store.AddChannelMember(ctx, v.channel.ID, target.ID)
 	if err != nil {
 		return nil, err
-	} else if added {
+	}
+	m, err := s.channelMembers(ctx, v.channel)
+	if err != nil {
+		return nil, err
+	}
+	if added {
 		s.Logger.InfoContext(ctx, "channel member added",
 			"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
+		ids, err := s.Store.ChannelMemberIDs(ctx, v.channel.ID)
+		s.announceTo(ctx, EventMemberJoinedChannel, ids, err, &MembershipEvent{
+			WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID,
+			User: target.Email, UserID: target.ID, Channel: v.channel,
+		})
 	}
-	return s.channelMembers(ctx, v.channel)
+	return m, nil
 }
 
 // LeaveChannel removes a user from a channel. A member may remove themself;
@@ -177,6 +196,10 @@ func (s *Service) LeaveChannel(ctx context.Context, workspaceID, channelID, emai
 	}
 	s.Logger.InfoContext(ctx, "channel member removed",
 		"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
+	ids, err := s.Store.ChannelMemberIDs(ctx, v.channel.ID)
+	s.announceTo(ctx, EventMemberLeftChannel, ids, err, &MembershipEvent{
+		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: target.Email, UserID: target.ID,
+	}, target.ID)
 	return nil
 }
 

@@ -9,19 +9,10 @@ import (
 // a label (<@USERID|ann>), and the broadcasts <!here> and <!channel>.
 var mentionPattern = regexp.MustCompile(`<@([A-Za-z0-9_-]+)(?:\|[^>]*)?>|<!(here|channel)(?:\|[^>]*)?>`)
 
-// Presence tells who has a connection open, for <!here>.
-type Presence interface {
-	Online(userID string) bool
-}
-
 // mentions returns the IDs of the users that text mentions among members,
-// as findMentions does, with <!here> read against the service's presence.
+// as findMentions does, with <!here> read against who is online.
 func (s *Service) mentions(text string, members []string, senderID string) []string {
-	var online func(string) bool
-	if s.Presence != nil {
-		online = s.Presence.Online
-	}
-	return findMentions(text, members, senderID, online)
+	return findMentions(text, members, senderID, s.Online)
 }
 
 // findMentions returns the IDs of the users that text mentions, in order of

@@ -68,10 +68,17 @@ func (s *Service) DeleteWorkspace(ctx context.Context, workspaceID string) error
 		return parley.Errorf(parley.EFORBIDDEN, "only the workspace admin may delete it")
 	}
 
+	return s.deleteWorkspace(ctx, u, ws)
+}
+
+// deleteWorkspace deletes a workspace and tells everyone who was in it.
+func (s *Service) deleteWorkspace(ctx context.Context, u *parley.User, ws *parley.Workspace) error {
+	members, listErr := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
 	if err := s.Store.DeleteWorkspace(ctx, ws.ID); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "workspace deleted", "workspace_id", ws.ID, "user_id", u.ID)
+	s.announceTo(ctx, EventWorkspaceDeleted, members, listErr, &MembershipEvent{WorkspaceID: ws.ID})
 	return nil
 }
 
@@ -113,11 +120,19 @@ func (s *Service) InviteToWorkspace(ctx context.Context, workspaceID, email stri
 	added, err := s.Store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID)
 	if err != nil {
 		return nil, err
-	} else if added {
+	}
+	m, err := s.workspaceMembers(ctx, ws.ID)
+	if err != nil {
+		return nil, err
+	}
+	if added {
 		s.Logger.InfoContext(ctx, "workspace member added",
 			"workspace_id", ws.ID, "user_id", invitee.ID, "by", u.ID)
+		ids, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+		s.announceTo(ctx, EventMemberJoinedWorkspace, ids, err,
+			&MembershipEvent{WorkspaceID: ws.ID, User: invitee.Email, UserID: invitee.ID})
 	}
-	return s.workspaceMembers(ctx, ws.ID)
+	return m, nil
 }
 
 // LeaveWorkspace removes a user from a workspace and all its channels. A
@@ -149,7 +164,7 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 		} else if len(members) > 1 {
 			return parley.Errorf(parley.ECONFLICT, "the admin cannot leave while other members remain")
 		}
-		return s.Store.DeleteWorkspace(ctx, ws.ID)
+		return s.deleteWorkspace(ctx, u, ws)
 	}
 
 	removed, err := s.Store.RemoveWorkspaceMember(ctx, ws.ID, target.ID)
@@ -160,6 +175,9 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 	}
 	s.Logger.InfoContext(ctx, "workspace member removed",
 		"workspace_id", ws.ID, "user_id", target.ID, "by", u.ID)
+	members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+	s.announceTo(ctx, EventMemberLeftWorkspace, members, err,
+		&MembershipEvent{WorkspaceID: ws.ID, User: target.Email, UserID: target.ID}, target.ID)
 	return nil
 }
 
@@ -201,6 +219,16 @@ func (s *Service) describeWorkspace(ctx context.Context, u *parley.User, ws *par
 	}
 	ws.Users = lookup(emails, memberIDs)
 	ws.Admin = emails[ws.AdminID]
+	ws.Presence = make(map[string]string, len(memberIDs))
+	for _, id := range memberIDs {
+		state := PresenceOffline
+		if s.Online(id) {
+			state = PresenceOnline
+		}
+		if e, ok := emails[id]; ok {
+			ws.Presence[e] = state
+		}
+	}
 
 	channels, err := s.Store.Channels(ctx, ws.ID)
 	if err != nil {

@@ -206,6 +206,9 @@ func (s *Server) routes() []route {
 		{"GET /pins/{workspace_id}/{channel_id}", true, s.handlePins},
 		{"GET /thread/{message_id}", true, s.handleThread},
 
+		{"POST /read", true, s.handleMarkRead},
+		{"GET /unreads", true, s.handleUnreads},
+
 		{"GET /ws", false, s.handleWebSocket},
 
 		{"GET /healthz", false, s.handleHealthz},

@@ -103,6 +103,8 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 	defer s.conns.Done()
 	c.sub = s.Hub.Subscribe(u.ID)
 	defer s.Hub.Unsubscribe(c.sub)
+	s.Service.Connected(ctx, u)
+	defer s.Service.Disconnected(u)
 	c.serve(ctx)
 }
 
@@ -171,6 +173,9 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		// A writer that stopped (its socket failed) takes no more
 		// replies; the reader must not wait for it.
 		reply := c.handle(ctx, kind, data)
+		if reply == nil {
+			continue
+		}
 		select {
 		case c.replies <- reply:
 		case <-c.wrote:

@@ -44,7 +44,8 @@ type errorFrame struct {
 // pong is the answer to a ping action.
 var pong = []byte(`{"type":"pong"}`)
 
-// handle runs one client frame and returns the frame that answers it.
+// handle runs one client frame and returns the frame that answers it, or
+// nil for a frame that gets no answer.
 func (c *wsConn) handle(ctx context.Context, kind int, data []byte) []byte {
 	var f clientFrame
 	switch {
@@ -69,6 +70,14 @@ func (c *wsConn) handle(ctx context.Context, kind int, data []byte) []byte {
 		m, err = c.service.PostChannelMessage(ctx, f.WorkspaceID, f.ChannelID, d)
 	case "dmChat", "dm_chat":
 		m, err = c.service.SendDirectMessage(ctx, f.Receiver, d)
+	case "typing":
+		// Typing is answered only when it fails.
+		err = c.service.Typing(ctx, app.TypingRequest{
+			WorkspaceID: f.WorkspaceID, ChannelID: f.ChannelID, Receiver: f.Receiver,
+		})
+		if err == nil {
+			return nil
+		}
 	case "":
 		err = parley.Errorf(parley.EINVALID, "action is required")
 	default:

@@ -178,3 +178,95 @@ func mustFillThreaded(tb testing.TB, s parley.Store, roots int) (*parley.Channel
 	}
 	return ch, root
 }
+
+// BenchmarkCountUnread counts the unread messages of a channel of 100,000
+// messages for a reader whose marker is 50 or 5,000 Seq numbers behind the
+// newest. Of the messages, one in ten is a reply kept in its thread, one in
+// fifty is deleted, one in five is the reader's own, and one in twenty
+// mentions the reader; the count reads the history index from the marker
+// on, so it costs in proportion to the messages behind it, not to the
+// channel.
+func BenchmarkCountUnread(b *testing.B) {
+	s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
+	users := make([]*parley.User, 5)
+	for i := range users {
+		users[i] = storetest.MustCreateUser(b, s, "User")
+	}
+	ws, _ := storetest.MustCreateWorkspace(b, s, users[0], "Acme")
+	ch := storetest.MustCreateChannel(b, s, ws, users[0], "busy", false)
+	const size = 100_000
+	msgs := newUnreadHistory(ch, users, size)
+	if n, err := s.ImportMessages(b.Context(), ch.ID, msgs, nil); err != nil {
+		b.Fatal(err)
+	} else if n != size {
+		b.Fatalf("ImportMessages=%d, want %d", n, size)
+	}
+
+	reader := users[0]
+	for _, behind := range []int64{50, 5000} {
+		b.Run(fmt.Sprint("Behind", behind), func(b *testing.B) {
+			var unread int
+			for b.Loop() {
+				var err error
+				var latest int64
+				unread, _, latest, err = s.CountUnread(b.Context(), ch.ID, reader.ID, size-behind)
+				if err != nil {
+					b.Fatal(err)
+				} else if latest != size {
+					b.Fatalf("latest=%d, want %d", latest, size)
+				}
+			}
+			b.ReportMetric(float64(unread), "unread")
+		})
+	}
+}
+
+// newUnreadHistory returns n messages of ch, not stored yet, as
+// BenchmarkCountUnread describes them.
+func newUnreadHistory(ch *parley.Channel, users []*parley.User, n int) []*parley.Message {
+	msgs := make([]*parley.Message, 0, n)
+	var root *parley.Message
+	for i := range n {
+		sender := users[i%len(users)]
+		var m *parley.Message
+		if i%10 == 9 {
+			m = storetest.NewReply(root, sender, fmt.Sprint("a reply ", i))
+		} else {
+			m = storetest.NewChannelMessage(ch, sender, fmt.Sprint("a message ", i))
+			root = m
+		}
+		m.ID = randomID("M", m.ID)
+		m.Deleted = i%50 == 7
+		if i%20 == 3 {
+			m.Mentions = []string{users[0].ID, users[2].ID}
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs
+}
+
+// BenchmarkMarkRead moves a marker forward, which commits and waits for
+// fsync as an append of one message does, and asks for a marker where it
+// already is, which changes nothing and commits without waiting.
+func BenchmarkMarkRead(b *testing.B) {
+	s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
+	ann, bob := storetest.MustCreateUser(b, s, "Ann"), storetest.MustCreateUser(b, s, "Bob")
+	m := storetest.MustAppendMessage(b, s, storetest.NewDirectMessage(ann, bob, "hello"))
+
+	b.Run("Forward", func(b *testing.B) {
+		var seq int64
+		for b.Loop() {
+			seq++
+			if _, err := s.MarkRead(b.Context(), bob.ID, m.ConversationID, seq); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Unchanged", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.MarkRead(b.Context(), ann.ID, m.ConversationID, m.Seq); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

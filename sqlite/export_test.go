@@ -62,3 +62,28 @@ func queryPlan(s *Store, query string, args ...any) (string, error) {
 	}
 	return strings.Join(steps, "\n"), rows.Err()
 }
+
+// ReadPlans returns the query plans of CountUnread, ReadMarkers and
+// DirectConversations, read on the writer's connection, the one that ran
+// Analyze.
+func ReadPlans(s *Store, conversationID, userID string, afterSeq int64,
+	conversationIDs []string) (countUnread, readMarkers, directConversations string, err error) {
+	countUnread, err = queryPlan(s, countUnreadQuery, conversationID, userID, afterSeq)
+	if err != nil {
+		return "", "", "", err
+	}
+	idList, _ := json.Marshal(conversationIDs)
+	if readMarkers, err = queryPlan(s, readMarkersQuery, string(idList), userID); err != nil {
+		return "", "", "", err
+	}
+	directConversations, err = queryPlan(s, directConversationsQuery, userID)
+	return countUnread, readMarkers, directConversations, err
+}
+
+// Count returns the number of rows in table, read on the writer's
+// connection.
+func Count(s *Store, table string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n)
+	return n, err
+}

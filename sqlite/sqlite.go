@@ -251,6 +251,16 @@ type readStatements struct {
 // in returns the statement of query, prepared, and bound to tx, which must
 // be a transaction of the readers.
 func (rs *readStatements) in(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	stmt, err := rs.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, stmt), nil
+}
+
+// prepared returns the statement of query, prepared on the readers, for a
+// read of one statement that needs no transaction.
+func (rs *readStatements) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 
@@ -262,7 +272,7 @@ func (rs *readStatements) in(ctx context.Context, tx *sql.Tx, query string) (*sq
 		}
 		rs.stmts[query] = stmt
 	}
-	return tx.StmtContext(ctx, stmt), nil
+	return stmt, nil
 }
 
 // Close closes the statements prepared so far.

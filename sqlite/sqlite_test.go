@@ -294,3 +294,13 @@ func MustSchemaVersion(tb testing.TB, path string) int {
 	}
 	return v
 }
+
+// MustCount returns the number of rows in table.
+func MustCount(tb testing.TB, s *sqlite.Store, table string) int {
+	tb.Helper()
+	n, err := sqlite.Count(s, table)
+	if err != nil {
+		tb.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}

@@ -47,6 +47,9 @@ type Main struct {
 	PasswordCost int
 	// WS overrides the WebSocket timings; tests shorten them.
 	WS parleyhttp.WSConfig
+	// PresenceGrace overrides how long a user stays online after their
+	// last connection closed; tests shorten it.
+	PresenceGrace time.Duration
 
 	Store   *sqlite.Store
 	Hub     *realtime.Hub
@@ -159,8 +162,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 	m.Hub = realtime.NewHub(0)
 	m.Service = &app.Service{
-		Store: store, Events: m.Hub, Presence: m.Hub, Logger: m.Logger.With("component", "app"),
-		PasswordCost: m.PasswordCost,
+		Store: store, Events: m.Hub, Logger: m.Logger.With("component", "app"),
+		PasswordCost: m.PasswordCost, PresenceGrace: m.PresenceGrace,
 	}
 	if err := m.Service.Open(ctx); err != nil {
 		return err

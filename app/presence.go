@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/parleychat/parley"
+)
+
+// Presence events and states.
+const (
+	EventPresenceChange = "presence_change"
+	EventTyping         = "typing"
+
+	PresenceOnline  = "online"
+	PresenceOffline = "offline"
+)
+
+// DefaultPresenceGrace is how long a user who closed their last connection
+// still counts as online, so that a reconnect (a page reload, a network
+// hiccup) does not announce them offline and online again.
+const DefaultPresenceGrace = 5 * time.Second
+
+// PresenceEvent is the payload of presence_change.
+type PresenceEvent struct {
+	User     string `json:"user"`
+	UserID   string `json:"user_id"`
+	Presence string `json:"presence"`
+}
+
+// presence counts each user's open connections on this node. A user is
+// online from their first connection until DefaultPresenceGrace after their
+// last one closed.
+//
+// It knows this node only: in a cluster, each node would announce its own
+// users over the broker, and a user would be online while any node counts
+// them. Until then, a cluster shows each user online on the nodes they are
+// connected to.
+type presence struct {
+	mu     sync.Mutex
+	conns  map[string]int
+	leaves map[string]*time.Timer // pending offline announcements
+}
+
+// Connected records a new connection of u, and announces u online to those
+// who share a workspace with them if it is their first.
+func (s *Service) Connected(ctx context.Context, u *parley.User) {
+	p := &s.presence
+	p.mu.Lock()
+	if p.conns == nil {
+		p.conns, p.leaves = map[string]int{}, map[string]*time.Timer{}
+	}
+	p.conns[u.ID]++
+	first := p.conns[u.ID] == 1
+	if t, leaving := p.leaves[u.ID]; leaving {
+		t.Stop()
+		delete(p.leaves, u.ID)
+		first = false // never announced offline, so nothing to undo
+	}
+	p.mu.Unlock()
+
+	if first {
+		s.announce(ctx, u, PresenceOnline)
+	}
+}
+
+// Disconnected records that a connection of u closed. When it was the last
+// one, u is announced offline after the grace period, unless they came back.
+func (s *Service) Disconnected(u *parley.User) {
+	p := &s.presence
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns[u.ID]--; p.conns[u.ID] > 0 {
+		return
+	}
+	delete(p.conns, u.ID)
+
+	grace := s.PresenceGrace
+	if grace == 0 {
+		grace = DefaultPresenceGrace
+	}
+	p.leaves[u.ID] = time.AfterFunc(grace, func() {
+		p.mu.Lock()
+		_, back := p.conns[u.ID]
+		if !back {
+			delete(p.leaves, u.ID)
+		}
+		p.mu.Unlock()
+		if !back {
+			s.announce(context.Background(), u, PresenceOffline)
+		}
+	})
+}
+
+// Online reports whether the user has a connection open on this node, or
+// closed their last one less than the grace period ago.
+func (s *Service) Online(userID string) bool {
+	p := &s.presence
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, leaving := p.leaves[userID]
+	return p.conns[userID] > 0 || leaving
+}
+
+// announce pushes u's presence to everyone who shares a workspace with
+// them, u's own other connections included.
+func (s *Service) announce(ctx context.Context, u *parley.User, state string) {
+	receivers, err := s.sharingWorkspace(ctx, u.ID)
+	if err != nil {
+		s.Logger.WarnContext(ctx, "list users for a presence change", "user_id", u.ID, "err", err)
+		return
+	}
+	s.publish(ctx, EventPresenceChange, receivers, &PresenceEvent{User: u.Email, UserID: u.ID, Presence: state})
+}
+
+// sharingWorkspace returns the users who share at least one workspace with
+// the user, the user included.
+func (s *Service) sharingWorkspace(ctx context.Context, userID string) ([]string, error) {
+	workspaces, err := s.Store.WorkspacesOfUser(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{userID}
+	for _, ws := range workspaces {
+		members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, members...)
+	}
+	return compact(ids), nil
+}

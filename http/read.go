@@ -1,0 +1,24 @@
+package http
+
+import (
+	"net/http"
+
+	"github.com/parleychat/parley/app"
+)
+
+// handleMarkRead handles POST /read.
+func (s *Server) handleMarkRead(w http.ResponseWriter, r *http.Request) {
+	var body app.ReadRequest
+	if err := decode(r, w, &body); err != nil {
+		Error(w, r, err)
+		return
+	}
+	state, err := s.Service.MarkRead(r.Context(), body)
+	reply(w, r, http.StatusOK, state, err)
+}
+
+// handleUnreads handles GET /unreads.
+func (s *Server) handleUnreads(w http.ResponseWriter, r *http.Request) {
+	states, err := s.Service.Unreads(r.Context())
+	reply(w, r, http.StatusOK, map[string]any{"unreads": states}, err)
+}
