@@ -218,6 +218,14 @@ type chatEvent struct {
 	Purpose   string `json:"purpose"`
 	Archived  bool   `json:"archived"`
 	Replies   int    `json:"reply_count"`
+	Presence  string `json:"presence"`
+	// NewChannel is the channel a member_joined_channel or channel_created
+	// event carries.
+	NewChannel *struct {
+		Name string `json:"channel_name"`
+	} `json:"channel"`
+	Unread    int    `json:"unread_count"`
+	LastRead  int64  `json:"last_read_seq"`
 	// User is the whole user in hello, and an email in other events.
 	User json.RawMessage `json:"user"`
 }
@@ -244,6 +252,9 @@ func (c *chatClient) describe(frame []byte) string {
 	}
 	var user string
 	json.Unmarshal(f.User, &user)
+	if f.NewChannel != nil && f.ChannelID != "" {
+		c.names[f.ChannelID] = f.NewChannel.Name
+	}
 
 	switch f.Type {
 	case "hello":
@@ -277,6 +288,23 @@ func (c *chatClient) describe(frame []byte) string {
 			state = "archived"
 		}
 		return fmt.Sprintf("[#%s] channel settings: %s; topic %q; purpose %q", f.Channel, state, f.Topic, f.Purpose)
+	case "presence_change":
+		return fmt.Sprintf("  %s is %s", user, f.Presence)
+	case "typing":
+		return fmt.Sprintf("[%s] %s is typing…", c.where(&f), user)
+	case "read_marker":
+		return fmt.Sprintf("[%s] read up to #%d elsewhere; %d unread", c.where(&f), f.LastRead, f.Unread)
+	case "member_joined_channel", "member_left_channel":
+		verb := map[string]string{"member_joined_channel": "joined", "member_left_channel": "left"}[f.Type]
+		return fmt.Sprintf("[%s] %s %s", c.where(&f), user, verb)
+	case "channel_created", "channel_deleted":
+		verb := map[string]string{"channel_created": "created", "channel_deleted": "deleted"}[f.Type]
+		return fmt.Sprintf("[%s] %s by %s", c.where(&f), verb, user)
+	case "member_joined_workspace", "member_left_workspace":
+		verb := map[string]string{"member_joined_workspace": "joined", "member_left_workspace": "left"}[f.Type]
+		return fmt.Sprintf("  %s %s the workspace", user, verb)
+	case "workspace_deleted":
+		return "  the workspace was deleted"
 	case "ack":
 		c.answered(false)
 		return fmt.Sprintf("  (stored as #%d)", f.Seq)
