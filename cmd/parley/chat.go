@@ -224,8 +224,8 @@ type chatEvent struct {
 	NewChannel *struct {
 		Name string `json:"channel_name"`
 	} `json:"channel"`
-	Unread    int    `json:"unread_count"`
-	LastRead  int64  `json:"last_read_seq"`
+	Unread   int   `json:"unread_count"`
+	LastRead int64 `json:"last_read_seq"`
 	// User is the whole user in hello, and an email in other events.
 	User json.RawMessage `json:"user"`
 }
