@@ -46,6 +46,9 @@ type presence struct {
 // Connected records a new connection of u, and announces u online to those
 // who share a workspace with them if it is their first.
 func (s *Service) Connected(ctx context.Context, u *parley.User) {
+	// The decision and its announcement go together, so that an offline
+	// decided just before a reconnect cannot be announced after it.
+	defer s.lock("presence:" + u.ID)()
 	p := &s.presence
 	p.mu.Lock()
 	if p.conns == nil {
@@ -81,6 +84,7 @@ func (s *Service) Disconnected(u *parley.User) {
 		grace = DefaultPresenceGrace
 	}
 	p.leaves[u.ID] = time.AfterFunc(grace, func() {
+		defer s.lock("presence:" + u.ID)()
 		p.mu.Lock()
 		_, back := p.conns[u.ID]
 		if !back {

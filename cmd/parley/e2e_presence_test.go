@@ -183,7 +183,7 @@ func TestPresenceReconnectWithinGrace(t *testing.T) {
 	}
 	bob2 := s.MustConnect(t, bob)
 	if took := time.Since(closed); took >= grace {
-		t.Fatalf("the reconnect took %v, longer than the grace %v; the test cannot tell", took, grace)
+		t.Skipf("the reconnect took %v, longer than the grace %v; the test cannot tell", took, grace)
 	}
 
 	// Carl comes and goes after bob came back: his offline is announced a
@@ -232,4 +232,45 @@ func TestPresenceSilentConnection(t *testing.T) {
 		t.Fatalf("offline arrived %v after bob went silent, want at least the pong wait and the grace", elapsed)
 	}
 	f.mustPresence(t, ann, f.acme, map[*Session]string{bob: "offline", ann: "online"})
+}
+
+func TestPresenceReconnectAtGraceEnd(t *testing.T) {
+	t.Parallel()
+	// A reconnect that comes just as the grace ends must not leave bob
+	// announced offline while he is connected. The graces are tiny, so
+	// that the reconnect often falls on the end of one. Whatever the
+	// timing, ann's events of bob alternate online, offline, online...:
+	// two of a kind in a row mean one went out of order, or twice.
+	for _, grace := range []time.Duration{100 * time.Microsecond, 300 * time.Microsecond, time.Millisecond, 3 * time.Millisecond} {
+		t.Run(grace.String(), func(t *testing.T) {
+			t.Parallel()
+			f := newPresenceFixture(t, func(m *Main) { m.PresenceGrace = grace })
+			s, ann, bob := f.Server, f.ann, f.bob
+			annC := s.MustConnect(t, ann)
+
+			for i := range 30 {
+				b1 := s.MustConnect(t, bob)
+				b1.Conn.UnderlyingConn().Close()
+				b2 := s.MustConnect(t, bob)
+				b2.CloseClean(t)
+
+				// Bob is gone for good: wait until ann has as many
+				// offline events of him as online ones.
+				WaitFor(t, "bob offline", time.Now().Add(timeout), func() bool {
+					return annC.Count(IsPresence(bob, "online")) == annC.Count(IsPresence(bob, "offline"))
+				})
+				var states []string
+				for _, fr := range annC.Frames() {
+					if IsAnyPresence(bob)(fr) {
+						states = append(states, stateOf(fr).Presence)
+					}
+				}
+				for j := 1; j < len(states); j++ {
+					if states[j] == states[j-1] {
+						t.Fatalf("round %d: ann got bob's presence %v, want online and offline in turn", i, states)
+					}
+				}
+			}
+		})
+	}
 }

@@ -373,29 +373,36 @@ func TestUnreads(t *testing.T) {
 	t.Run("Refused", func(t *testing.T) {
 		bobBefore, carlBefore := s.MustUnreads(t, bob), s.MustUnreads(t, carl)
 		markersBefore := bob1.Count(IsType("read_marker"))
-		seq5 := func(fields map[string]any) map[string]any {
-			out := map[string]any{"seq": 5}
-			maps.Copy(out, fields)
-			return out
+		// with adds fields given as key and value pairs to a body.
+		with := func(body map[string]any, kv ...any) map[string]any {
+			for i := 0; i < len(kv); i += 2 {
+				body[kv[i].(string)] = kv[i+1]
+			}
+			return body
 		}
-		inDev := map[string]any{"workspace_id": f.ws.ID, "channel_id": dev.ID}
+		// inDev is a move in dev to seq, with fields on top; noDev a move
+		// to 5 with only the fields given.
+		inDev := func(seq any, kv ...any) map[string]any {
+			return with(map[string]any{"workspace_id": f.ws.ID, "channel_id": dev.ID, "seq": seq}, kv...)
+		}
+		noDev := func(kv ...any) map[string]any { return with(map[string]any{"seq": 5}, kv...) }
 		s.MustRefuseAll(t, []refusal{
-			{"ErrMissingSeq", readReq(bob, inDev), 400, "invalid"},
-			{"ErrNullSeq", readReq(bob, seq5(map[string]any{"workspace_id": f.ws.ID, "channel_id": dev.ID, "seq": nil})), 400, "invalid"},
-			{"ErrNegativeSeq", readReq(bob, readChannel(dev, -1)), 400, "invalid"},
-			{"ErrSeqString", readReq(bob, seq5(map[string]any{"workspace_id": f.ws.ID, "channel_id": dev.ID, "seq": "11"})), 400, "invalid"},
-			{"ErrSeqFraction", readReq(bob, seq5(map[string]any{"workspace_id": f.ws.ID, "channel_id": dev.ID, "seq": 10.5})), 400, "invalid"},
-			{"ErrChannelAndReceiver", readReq(bob, seq5(map[string]any{"workspace_id": f.ws.ID, "channel_id": dev.ID, "receiver": ann.Email()})), 400, "invalid"},
-			{"ErrNeither", readReq(bob, seq5(nil)), 400, "invalid"},
-			{"ErrMissingWorkspace", readReq(bob, seq5(map[string]any{"channel_id": dev.ID})), 400, "invalid"},
+			{"ErrMissingSeq", readReq(bob, with(map[string]any{}, "workspace_id", f.ws.ID, "channel_id", dev.ID)), 400, "invalid"},
+			{"ErrNullSeq", readReq(bob, inDev(nil)), 400, "invalid"},
+			{"ErrNegativeSeq", readReq(bob, inDev(-1)), 400, "invalid"},
+			{"ErrSeqString", readReq(bob, inDev("11")), 400, "invalid"},
+			{"ErrSeqFraction", readReq(bob, inDev(10.5)), 400, "invalid"},
+			{"ErrChannelAndReceiver", readReq(bob, inDev(11, "receiver", ann.Email())), 400, "invalid"},
+			{"ErrNeither", readReq(bob, noDev()), 400, "invalid"},
+			{"ErrMissingWorkspace", readReq(bob, noDev("channel_id", dev.ID)), 400, "invalid"},
 			{"ErrNotJSON", readReq(bob, "seq=5"), 400, "invalid"},
 			{"ErrNoBody", Req{Method: "POST", Path: "/read", Token: bob.AccessToken}, 400, "invalid"},
 			{"ErrNotMember", readReq(carl, readChannel(dev, 5)), 403, "forbidden"},
 			{"ErrInvisible", readReq(carl, readChannel(priv, 5)), 404, "not_found"},
 			{"ErrOtherWorkspace", readReq(bob, readChannel(f.evesGeneral, 5)), 404, "not_found"},
-			{"ErrUnknownChannel", readReq(bob, seq5(map[string]any{"workspace_id": f.ws.ID, "channel_id": "Cnope"})), 404, "not_found"},
-			{"ErrUnknownReceiver", readReq(bob, seq5(map[string]any{"receiver": "nobody@example.com"})), 404, "not_found"},
-			{"ErrBadReceiver", readReq(bob, seq5(map[string]any{"receiver": "nobody"})), 400, "invalid"},
+			{"ErrUnknownChannel", readReq(bob, inDev(5, "channel_id", "Cnope")), 404, "not_found"},
+			{"ErrUnknownReceiver", readReq(bob, noDev("receiver", "nobody@example.com")), 404, "not_found"},
+			{"ErrBadReceiver", readReq(bob, noDev("receiver", "nobody")), 400, "invalid"},
 			{"ErrUnauthenticated", Req{Method: "POST", Path: "/read", Body: readChannel(dev, 5)}, 401, "unauthorized"},
 		}, func(t *testing.T) {
 			if got := s.MustUnreads(t, bob); !maps.Equal(got, bobBefore) {

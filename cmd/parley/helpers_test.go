@@ -131,6 +131,7 @@ func MustStartServer(tb testing.TB, configure ...func(*Main)) *Server {
 	s.Config.DB = filepath.Join(tb.TempDir(), "parley.db")
 	s.Config.LogLevel = "debug"
 	s.PasswordCost = 4
+	s.PresenceGrace = 200 * time.Millisecond // <!here> tests wait for offline
 	s.LogOutput = s.Logs
 	for _, f := range configure {
 		f(s.Main)
