@@ -64,18 +64,51 @@ func NormalizeChannelName(name string) (string, error) {
 	}
 	afterLetter := false
 	for _, r := range name {
-		switch {
-		case unicode.IsLetter(r):
-			afterLetter = true
-		case unicode.IsMark(r) && afterLetter:
-		case unicode.IsDigit(r) || r == '-' || r == '_':
-			afterLetter = false
-		default:
+		var ok bool
+		if ok, afterLetter = channelRune(r, afterLetter); !ok {
 			return "", parley.Errorf(parley.EINVALID,
 				"channel_name may hold only lowercase letters, digits, '-' and '_'")
 		}
 	}
 	return name, nil
+}
+
+// SuggestChannelName turns any name into one that follows the naming rules,
+// for names that come from elsewhere, such as an import: normal form KC,
+// lowercase, '-' for each character the rules do not allow, no '-' at
+// either end, at most MaxChannelNameLen characters. It returns "" when
+// nothing is left.
+func SuggestChannelName(name string) string {
+	var b strings.Builder
+	afterLetter := false
+	for _, r := range strings.ToLower(norm.NFKC.String(name)) {
+		var ok bool
+		if ok, afterLetter = channelRune(r, afterLetter); !ok {
+			r = '-'
+		}
+		b.WriteRune(r)
+	}
+	out := []rune(strings.Trim(b.String(), "-"))
+	if len(out) > MaxChannelNameLen {
+		out = []rune(strings.TrimRight(string(out[:MaxChannelNameLen]), "-"))
+	}
+	return string(out)
+}
+
+// channelRune reports whether r may stand in a channel name after a rune
+// that was a letter (or a mark on one) if afterLetter is set, and whether
+// r counts as a letter for the rune after it. Combining marks are allowed
+// only on a letter, as the scripts that need them write them.
+func channelRune(r rune, afterLetter bool) (allowed, letter bool) {
+	switch {
+	case unicode.IsLetter(r):
+		return true, true
+	case unicode.IsMark(r) && afterLetter:
+		return true, true
+	case unicode.IsDigit(r) || r == '-' || r == '_':
+		return true, false
+	}
+	return false, false
 }
 
 // normalizeText trims text and checks its length in characters. Control

@@ -62,3 +62,25 @@ func TestNormalizeEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggestChannelName(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"design", "design"},
+		{"My Channel", "my-channel"},
+		{"ｄｅｓｉｇｎ", "design"},
+		{"  -weird--name!  ", "weird--name"},
+		{"हिन्दी", "हिन्दी"},
+		{"!!!", ""},
+		{strings.Repeat("ab", 50), strings.Repeat("ab", 40)},
+		{strings.Repeat("a", 79) + " b", strings.Repeat("a", 79)},
+	}
+	for _, tt := range tests {
+		if got := app.SuggestChannelName(tt.in); got != tt.want {
+			t.Errorf("SuggestChannelName(%q)=%q, want %q", tt.in, got, tt.want)
+		} else if got != "" {
+			if _, err := app.NormalizeChannelName(got); err != nil {
+				t.Errorf("SuggestChannelName(%q)=%q breaks the rules: %v", tt.in, got, err)
+			}
+		}
+	}
+}

@@ -7,10 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
@@ -129,21 +126,7 @@ func groupName(ch slackChannel, handles map[string]string) string {
 // but letters, digits, '-' and '_', and at most app.MaxChannelNameLen
 // characters. A name with nothing left gets the channel's ID.
 func channelName(name, id string) string {
-	var b strings.Builder
-	afterLetter := false
-	for _, r := range strings.ToLower(norm.NFKC.String(name)) {
-		switch {
-		case unicode.IsLetter(r):
-			afterLetter = true
-		case unicode.IsMark(r) && afterLetter:
-		case unicode.IsDigit(r) || r == '-' || r == '_':
-			afterLetter = false
-		default:
-			r, afterLetter = '-', false
-		}
-		b.WriteRune(r)
-	}
-	out, err := app.NormalizeChannelName(cut(strings.Trim(b.String(), "-"), app.MaxChannelNameLen))
+	out, err := app.NormalizeChannelName(app.SuggestChannelName(name))
 	if err != nil {
 		out = cut("channel-"+strings.ToLower(id), app.MaxChannelNameLen)
 	}
