@@ -61,6 +61,9 @@ type TokenStore interface {
 	// the token and the other ENOTFOUND. An expired token is removed too
 	// and reported as ENOTFOUND.
 	ConsumeRefreshToken(ctx context.Context, hash string) (*RefreshToken, error)
+	// DeleteRefreshTokens removes every refresh token of the user, ending
+	// all their sessions once their access tokens expire.
+	DeleteRefreshTokens(ctx context.Context, userID string) error
 	// CreateResetCode stores c, replacing any earlier code of the same
 	// user, so that only the newest code works.
 	CreateResetCode(ctx context.Context, c *ResetCode) error

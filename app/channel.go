@@ -148,6 +148,18 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	if err != nil {
 		return nil, err
 	}
+	// The target may have left the workspace between the check and the
+	// join; leaving takes them out of every channel at once, so a join that
+	// landed after it is undone here. One that lands before it is undone by
+	// the leave.
+	if ok, err := s.Store.IsWorkspaceMember(ctx, workspaceID, target.ID); err != nil {
+		return nil, err
+	} else if !ok {
+		if _, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID); err != nil {
+			return nil, err
+		}
+		return nil, parley.Errorf(parley.ENOTFOUND, "user is not a member of this workspace")
+	}
 	m, err := s.channelMembers(ctx, v.channel)
 	if err != nil {
 		return nil, err

@@ -83,18 +83,22 @@ func (s *Service) Disconnected(u *parley.User) {
 	if grace == 0 {
 		grace = DefaultPresenceGrace
 	}
-	p.leaves[u.ID] = time.AfterFunc(grace, func() {
+	var leave *time.Timer
+	leave = time.AfterFunc(grace, func() {
 		defer s.lock("presence:" + u.ID)()
 		p.mu.Lock()
-		_, back := p.conns[u.ID]
-		if !back {
+		// Only the latest departure may announce: this timer may have
+		// fired just as the user came back and left again.
+		current := p.leaves[u.ID] == leave
+		if current {
 			delete(p.leaves, u.ID)
 		}
 		p.mu.Unlock()
-		if !back {
+		if current {
 			s.announce(context.Background(), u, PresenceOffline)
 		}
 	})
+	p.leaves[u.ID] = leave
 }
 
 // Online reports whether the user has a connection open on this node, or

@@ -55,11 +55,13 @@ func (s *Service) MarkRead(ctx context.Context, r ReadRequest) (*Unread, error) 
 	// move: the check and the move go together, on this node.
 	defer s.lock("read:" + u.ID + ":" + c.id)()
 
-	_, _, latest, err := s.Store.CountUnread(ctx, c.id, u.ID, 0)
+	before, err := s.Store.ReadMarkers(ctx, u.ID, []string{c.id})
 	if err != nil {
 		return nil, err
 	}
-	before, err := s.Store.ReadMarkers(ctx, u.ID, []string{c.id})
+	// Counting from the marker costs only the unread part, and tells the
+	// newest seq all the same.
+	_, _, latest, err := s.Store.CountUnread(ctx, c.id, u.ID, before[c.id])
 	if err != nil {
 		return nil, err
 	}

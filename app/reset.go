@@ -80,6 +80,11 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 	if err := s.Store.SetPassword(ctx, u.ID, hash); err != nil {
 		return nil, err
 	}
+	// A reset is often made because someone else had the account: every
+	// session opened before it ends with its access token.
+	if err := s.Store.DeleteRefreshTokens(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	s.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)
 	return s.newSession(ctx, u)
 }

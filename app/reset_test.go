@@ -73,6 +73,27 @@ func TestResetPassword(t *testing.T) {
 		wantCode(t, err, parley.EUNAUTHORIZED)
 	})
 
+	t.Run("EndsOtherSessions", func(t *testing.T) {
+		svc, _ := MustOpenService(t)
+		old, err := svc.Signup(ctx, "ann@example.com", "password123", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, err := svc.IssueResetCode(ctx, "ann@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := svc.ResetPassword(ctx, "ann@example.com", code, "a new password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Refresh(ctx, old.RefreshToken)
+		wantCode(t, err, parley.EUNAUTHORIZED)
+		if _, err := svc.Refresh(ctx, fresh.RefreshToken); err != nil {
+			t.Fatalf("refresh of the session the reset opened: %v", err)
+		}
+	})
+
 	t.Run("OnlyNewestCodeWorks", func(t *testing.T) {
 		svc, _ := MustOpenService(t)
 		MustSignup(t, svc, "ann@example.com")

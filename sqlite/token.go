@@ -26,6 +26,14 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *parley.RefreshToken) 
 	return nil
 }
 
+// DeleteRefreshTokens removes every refresh token of the user.
+func (s *Store) DeleteRefreshTokens(ctx context.Context, userID string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM refresh_tokens WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("sqlite: delete refresh tokens: %w", err)
+	}
+	return nil
+}
+
 // ConsumeRefreshToken removes the token with the given hash and returns it.
 // It returns ENOTFOUND if there is no such token, or if the token expired by
 // s.Now, in which case it is removed all the same.

@@ -19,6 +19,7 @@ var tokenCases = []testCase{
 	{"ConsumeRefreshToken/Expired", testConsumeRefreshTokenExpired},
 	{"ConsumeRefreshToken/OthersKept", testConsumeRefreshTokenOthersKept},
 	{"ConsumeRefreshToken/ErrNotFound", testConsumeRefreshTokenErrNotFound},
+	{"DeleteRefreshTokens/OnlyTheUsers", testDeleteRefreshTokens},
 	{"Secret/GeneratesWhenAbsent", testSecretGeneratesWhenAbsent},
 	{"Secret/StoredValueWins", testSecretStoredValueWins},
 	{"Secret/SameValueForConcurrentCallers", testSecretConcurrent},
@@ -127,6 +128,24 @@ func testConsumeRefreshTokenOthersKept(t *testing.T, s parley.Store) {
 	if got.Hash != second.Hash {
 		t.Fatalf("Hash=%q, want %q", got.Hash, second.Hash)
 	}
+}
+
+func testDeleteRefreshTokens(t *testing.T, s parley.Store) {
+	ann, bob := MustCreateUser(t, s, "Ann"), MustCreateUser(t, s, "Bob")
+	first, second, bobs := newToken(ann, time.Hour), newToken(ann, time.Hour), newToken(bob, time.Hour)
+	for _, tok := range []*parley.RefreshToken{first, second, bobs} {
+		checkOK(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), tok))
+	}
+
+	checkOK(t, "DeleteRefreshTokens", s.DeleteRefreshTokens(t.Context(), ann.ID))
+	for _, tok := range []*parley.RefreshToken{first, second} {
+		_, err := s.ConsumeRefreshToken(t.Context(), tok.Hash)
+		checkCode(t, err, parley.ENOTFOUND)
+	}
+	if _, err := s.ConsumeRefreshToken(t.Context(), bobs.Hash); err != nil {
+		t.Fatalf("bob's token after deleting ann's: %v", err)
+	}
+	checkOK(t, "DeleteRefreshTokens of nobody", s.DeleteRefreshTokens(t.Context(), NewID("user")))
 }
 
 func testConsumeRefreshTokenErrNotFound(t *testing.T, s parley.Store) {
