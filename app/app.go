@@ -48,6 +48,7 @@ type Service struct {
 	locks    keyLocks
 	presence presence
 	typing   typingThrottle
+	order    pushOrder
 }
 
 // MessagesStored returns how many messages this Service has stored since it

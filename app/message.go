@@ -179,10 +179,12 @@ func (s *Service) post(ctx context.Context, u *parley.User, c *conversation, d D
 	}
 
 	s.stored.Add(1)
-	s.publishTo(ctx, c, parley.EventMessage, m)
-	if root != nil {
-		s.publishRoot(ctx, c, root.ID)
-	}
+	s.order.inOrder(c.id, m.Seq, func() {
+		s.publishTo(ctx, c, parley.EventMessage, m)
+		if root != nil {
+			s.publishRoot(ctx, c, root.ID)
+		}
+	})
 	return m, nil
 }
 
