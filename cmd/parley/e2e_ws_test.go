@@ -344,7 +344,11 @@ func TestWebSocket(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				before := s.MustHistoryLen(t, ann, team)
 				tt.c.SendRaw(t, tt.kind, []byte(tt.data))
-				f := tt.c.Next(t, "error frame", func(f Frame) bool { return f.Type != "message" })
+				// Skip what others cause meanwhile: their messages, and
+				// their presence as they connect and leave.
+				f := tt.c.Next(t, "error frame", func(f Frame) bool {
+					return f.Type != "message" && f.Type != "presence_change"
+				})
 				if f.Type != "error" {
 					t.Fatalf("frame=%+v, want an error", f)
 				} else if f.Code != tt.code || f.Message == "" {
