@@ -76,27 +76,13 @@ func testConsumeRefreshTokenConcurrent(t *testing.T, s parley.Store) {
 	tok := newToken(u, time.Hour)
 	checkOK(t, "CreateRefreshToken", s.CreateRefreshToken(t.Context(), tok))
 
-	const callers = 16
-	var wins atomic.Int64
-	var wg sync.WaitGroup
-	for range callers {
-		wg.Go(func() {
-			got, err := s.ConsumeRefreshToken(t.Context(), tok.Hash)
-			switch {
-			case err == nil && got.UserID == u.ID:
-				wins.Add(1)
-			case err == nil:
-				t.Errorf("UserID=%q, want %q", got.UserID, u.ID)
-			case parley.ErrorCode(err) != parley.ENOTFOUND:
-				t.Errorf("err=%v, want nil or code %q", err, parley.ENOTFOUND)
-			}
-		})
-	}
-	wg.Wait()
-
-	if n := wins.Load(); n != 1 {
-		t.Fatalf("%d of %d concurrent calls got the token, want 1", n, callers)
-	}
+	checkOneTakes(t, "the token", u.ID, func() (*string, error) {
+		got, err := s.ConsumeRefreshToken(t.Context(), tok.Hash)
+		if err != nil {
+			return nil, err
+		}
+		return &got.UserID, nil
+	})
 }
 
 // The suite cannot move a store's clock, so it stores a token that expired
@@ -243,5 +229,33 @@ func testSecretNamesApart(t *testing.T, s parley.Store) {
 
 	if string(a) != "value-a" || string(b) != "value-b" {
 		t.Fatalf("Secret a=%q b=%q, want %q and %q", a, b, "value-a", "value-b")
+	}
+}
+
+// checkOneTakes runs take from many goroutines at once, as concurrent uses of
+// one single-use secret, and fails t unless exactly one of them gets it, for
+// userID, and the others ENOTFOUND.
+func checkOneTakes(t *testing.T, what, userID string, take func() (*string, error)) {
+	t.Helper()
+	const callers = 16
+	var wins atomic.Int64
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			got, err := take()
+			switch {
+			case err == nil && *got == userID:
+				wins.Add(1)
+			case err == nil:
+				t.Errorf("UserID=%q, want %q", *got, userID)
+			case parley.ErrorCode(err) != parley.ENOTFOUND:
+				t.Errorf("err=%v, want nil or code %q", err, parley.ENOTFOUND)
+			}
+		})
+	}
+	wg.Wait()
+
+	if n := wins.Load(); n != 1 {
+		t.Fatalf("%d of %d concurrent calls got %s, want 1", n, callers, what)
 	}
 }
