@@ -17,6 +17,11 @@ import "context"
 //
 // The methods are shaped so that a key-value store can implement them: no
 // method needs a join across tables or a transaction that spans calls.
+//
+// Every method that changes what clients see takes, as its last argument,
+// the changes it must record for GET /sync, and appends them atomically
+// with its own write; [ChangeStore] states the rules. MarkRead appends them
+// only if the marker moved; UpdateChannel only if a field took a new value.
 type Store interface {
 	UserStore
 	TokenStore
@@ -25,6 +30,7 @@ type Store interface {
 	MessageStore
 	ImportStore
 	ReadStore
+	ChangeStore
 
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
@@ -88,7 +94,7 @@ type WorkspaceStore interface {
 	Workspace(ctx context.Context, id string) (*Workspace, error)
 	// DeleteWorkspace removes the workspace with its channels, memberships
 	// and messages. It returns ENOTFOUND if there is no such workspace.
-	DeleteWorkspace(ctx context.Context, id string) error
+	DeleteWorkspace(ctx context.Context, id string, changes ...*Change) error
 	// WorkspaceMemberIDs returns the IDs of the workspace's members, in the
 	// order they joined.
 	WorkspaceMemberIDs(ctx context.Context, workspaceID string) ([]string, error)
@@ -100,11 +106,11 @@ type WorkspaceStore interface {
 	// AddWorkspaceMember makes the user a member of the workspace and of
 	// the channel generalID in it, all or nothing. It reports false if the
 	// user was a member already, and changes nothing then.
-	AddWorkspaceMember(ctx context.Context, workspaceID, userID, generalID string) (bool, error)
+	AddWorkspaceMember(ctx context.Context, workspaceID, userID, generalID string, changes ...*Change) (bool, error)
 	// RemoveWorkspaceMember removes the user from the workspace and from
 	// every channel in it, all or nothing. It reports false if the user was
 	// not a member.
-	RemoveWorkspaceMember(ctx context.Context, workspaceID, userID string) (bool, error)
+	RemoveWorkspaceMember(ctx context.Context, workspaceID, userID string, changes ...*Change) (bool, error)
 	// SharesWorkspace reports whether two users are members of at least
 	// one common workspace.
 	SharesWorkspace(ctx context.Context, userA, userB string) (bool, error)
@@ -114,7 +120,7 @@ type WorkspaceStore interface {
 type ChannelStore interface {
 	// CreateChannel stores ch with its creator as the only member. It
 	// returns ECONFLICT if the workspace has a channel of that name.
-	CreateChannel(ctx context.Context, ch *Channel) error
+	CreateChannel(ctx context.Context, ch *Channel, changes ...*Change) error
 	// Channel returns the channel with the given ID (without Users), or
 	// ENOTFOUND.
 	Channel(ctx context.Context, id string) (*Channel, error)
@@ -125,7 +131,7 @@ type ChannelStore interface {
 	ChannelIDsOfUser(ctx context.Context, workspaceID, userID string) ([]string, error)
 	// DeleteChannel removes the channel with its members and messages. It
 	// returns ENOTFOUND if there is no such channel.
-	DeleteChannel(ctx context.Context, id string) error
+	DeleteChannel(ctx context.Context, id string, changes ...*Change) error
 	// ChannelMemberIDs returns the IDs of the channel's members, in the
 	// order they joined.
 	ChannelMemberIDs(ctx context.Context, channelID string) ([]string, error)
@@ -133,14 +139,14 @@ type ChannelStore interface {
 	IsChannelMember(ctx context.Context, channelID, userID string) (bool, error)
 	// AddChannelMember adds the user to the channel. It reports false if
 	// the user was a member already.
-	AddChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	AddChannelMember(ctx context.Context, channelID, userID string, changes ...*Change) (bool, error)
 	// RemoveChannelMember removes the user from the channel. It reports
 	// false if the user was not a member.
-	RemoveChannelMember(ctx context.Context, channelID, userID string) (bool, error)
+	RemoveChannelMember(ctx context.Context, channelID, userID string, changes ...*Change) (bool, error)
 	// UpdateChannel applies u to the channel and returns the result. It
 	// returns ENOTFOUND if there is no such channel, and ECONFLICT if a new
 	// name is taken in the workspace; then nothing changes.
-	UpdateChannel(ctx context.Context, id string, u ChannelUpdate) (*Channel, error)
+	UpdateChannel(ctx context.Context, id string, u ChannelUpdate, changes ...*Change) (*Channel, error)
 }
 
 // MessageStore keeps the history of every conversation.
@@ -160,7 +166,7 @@ type MessageStore interface {
 	// m.CreatedAt. The service has checked that the root exists in the
 	// same conversation and is not itself a reply; a root missing by the
 	// time the reply is stored is ENOTFOUND.
-	AppendMessage(ctx context.Context, m *Message) (stored *Message, created bool, err error)
+	AppendMessage(ctx context.Context, m *Message, changes ...*Change) (stored *Message, created bool, err error)
 	// Message returns the message with the given ID, with its reactions,
 	// or ENOTFOUND.
 	Message(ctx context.Context, id string) (*Message, error)
@@ -168,30 +174,30 @@ type MessageStore interface {
 	// returns ENOTFOUND if there is no such message and ECONFLICT if it is
 	// a tombstone, which nothing may change, whatever the order of a
 	// concurrent edit and delete.
-	UpdateMessage(ctx context.Context, id string, u MessageUpdate) (*Message, error)
+	UpdateMessage(ctx context.Context, id string, u MessageUpdate, changes ...*Change) (*Message, error)
 	// DeleteMessage makes the message a tombstone and returns it: Deleted
 	// set, Text and Mentions emptied, its reactions and pin removed; its
 	// Seq, replies and the root's reply count stay. It reports whether
 	// this call made the tombstone: of concurrent deletes, exactly one
 	// does, and deleting a tombstone again changes nothing. It returns
 	// ENOTFOUND if there is no such message.
-	DeleteMessage(ctx context.Context, id string) (*Message, bool, error)
+	DeleteMessage(ctx context.Context, id string, changes ...*Change) (*Message, bool, error)
 	// AddReaction records the user's reaction with the given name. It
 	// reports false, and changes nothing, if the user already reacted with
 	// that name. It returns ENOTFOUND if there is no such message and
 	// ECONFLICT if it is a tombstone.
-	AddReaction(ctx context.Context, messageID, userID, name string) (bool, error)
+	AddReaction(ctx context.Context, messageID, userID, name string, changes ...*Change) (bool, error)
 	// RemoveReaction removes the user's reaction with the given name. It
 	// reports false if there was none.
-	RemoveReaction(ctx context.Context, messageID, userID, name string) (bool, error)
+	RemoveReaction(ctx context.Context, messageID, userID, name string, changes ...*Change) (bool, error)
 	// PinMessage pins p.MessageID to p.ChannelID. It reports false, and
 	// changes nothing, if the message is pinned already. It returns
 	// ENOTFOUND if there is no such message and ECONFLICT if it is a
 	// tombstone.
-	PinMessage(ctx context.Context, p *Pin) (bool, error)
+	PinMessage(ctx context.Context, p *Pin, changes ...*Change) (bool, error)
 	// UnpinMessage unpins the message. It reports false if it was not
 	// pinned.
-	UnpinMessage(ctx context.Context, messageID string) (bool, error)
+	UnpinMessage(ctx context.Context, messageID string, changes ...*Change) (bool, error)
 	// Pins lists the channel's pins, the most recently pinned first.
 	Pins(ctx context.Context, channelID string) ([]*Pin, error)
 	// Messages returns a page of the conversation's history as f selects,
@@ -218,6 +224,9 @@ type ImportStore interface {
 	// root is not stored is ENOTFOUND. Pins whose message was added are
 	// stored too. It returns ENOTFOUND if a message names a channel that
 	// does not exist.
+	//
+	// An import records no changes: it writes history that happened
+	// elsewhere, which clients read with Messages, not with GET /sync.
 	ImportMessages(ctx context.Context, conversationID string, msgs []*Message, pins []*Pin) (int, error)
 }
 
@@ -230,7 +239,7 @@ type ReadStore interface {
 	// a conversation that has no message yet works (at seq 0); marking a
 	// channel that does not exist is ENOTFOUND. The caller keeps seq within
 	// the conversation's latest.
-	MarkRead(ctx context.Context, userID, conversationID string, seq int64) (int64, error)
+	MarkRead(ctx context.Context, userID, conversationID string, seq int64, changes ...*Change) (int64, error)
 	// ReadMarkers returns the user's markers in the given conversations,
 	// by conversation ID; a conversation never read has none (zero).
 	ReadMarkers(ctx context.Context, userID string, conversationIDs []string) (map[string]int64, error)
