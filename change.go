@@ -48,7 +48,8 @@ type StreamPosition struct {
 // last, variadic, argument. It appends them in the same transaction as its
 // own write, each at the next position of its stream (setting Pos), if and
 // only if that write changed something: a method that fails, or reports
-// false because there was nothing to do, appends nothing. AppendMessage
+// false because there was nothing to do, appends nothing, and a change not
+// appended keeps Pos zero. AppendMessage
 // appends nothing for an idempotent repeat. A method that removes a channel
 // or workspace removes that channel's or workspace's stream with it; the
 // changes it is given go to other streams.

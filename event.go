@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 )
 
 // Event types pushed to WebSocket clients.
@@ -32,6 +33,21 @@ type Event struct {
 // NewEvent encodes payload, a JSON object, as the frame
 // {"type": typ, ...payload} for the given receivers.
 func NewEvent(typ string, userIDs []string, payload any) (*Event, error) {
+	return newEvent(typ, nil, userIDs, payload)
+}
+
+// NewChangeEvent encodes payload, a JSON object, as the frame of the change
+// c: {"type": c.Type, "stream": c.Stream, "pos": c.Pos, ...payload}. A
+// client that keeps the highest position it has seen of each stream knows
+// from it whether it missed a change or got one twice.
+func NewChangeEvent(c *Change, userIDs []string, payload any) (*Event, error) {
+	head := fmt.Appendf(nil, `,"stream":%q,"pos":%d`, c.Stream, c.Pos)
+	return newEvent(c.Type, head, userIDs, payload)
+}
+
+// newEvent encodes payload as a frame that starts with typ and then head,
+// a run of encoded fields with a leading comma.
+func newEvent(typ string, head []byte, userIDs []string, payload any) (*Event, error) {
 	body, err := json.Marshal(payload)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s event: %w", typ, err)
@@ -39,9 +55,10 @@ func NewEvent(typ string, userIDs []string, payload any) (*Event, error) {
 		return nil, fmt.Errorf("encode %s event: payload is not an object", typ)
 	}
 
-	frame := make([]byte, 0, len(body)+len(typ)+12)
+	frame := make([]byte, 0, len(body)+len(typ)+len(head)+12)
 	frame = append(frame, `{"type":`...)
-	frame = append(frame, fmt.Sprintf("%q", typ)...)
+	frame = strconv.AppendQuote(frame, typ)
+	frame = append(frame, head...)
 	if len(body) > 2 {
 		frame = append(frame, ',')
 	}

@@ -44,6 +44,7 @@ type Service struct {
 	Now func() time.Time
 
 	tokens   *auth.Tokens
+	syncKey  []byte
 	stored   atomic.Int64
 	locks    keyLocks
 	presence presence
@@ -78,7 +79,7 @@ func (s *Service) Open(ctx context.Context) error {
 		return fmt.Errorf("load signing key: %w", err)
 	}
 	s.tokens = &auth.Tokens{Key: key, TTL: s.TokenTTL, Now: s.Now}
-	return nil
+	return s.loadSyncKey(ctx)
 }
 
 // now returns the current time as Parley stores it.

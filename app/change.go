@@ -75,14 +75,16 @@ func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*par
 	}
 	now := s.now()
 	mentions := m.Mentions
-	m, err = s.Store.UpdateMessage(ctx, m.ID, parley.MessageUpdate{Text: &text, Mentions: &mentions, EditedAt: &now})
+	change := s.messageChange(m, parley.EventMessageChanged, messageFact{})
+	upd := parley.MessageUpdate{Text: &text, Mentions: &mentions, EditedAt: &now}
+	m, err = s.Store.UpdateMessage(ctx, m.ID, upd, change)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.describeMessages(ctx, m); err != nil {
 		return nil, err
 	}
-	s.publishTo(ctx, c, parley.EventMessageChanged, m, u.ID)
+	s.push(ctx, []*parley.Change{change}, m, u.ID)
 	return m, nil
 }
 
@@ -104,7 +106,8 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only the sender or the workspace admin may delete a message")
 	}
 
-	m, deleted, err := s.Store.DeleteMessage(ctx, m.ID)
+	change := s.messageChange(m, parley.EventMessageDeleted, messageFact{})
+	m, deleted, err := s.Store.DeleteMessage(ctx, m.ID, change)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +116,7 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 	}
 	if deleted {
 		s.Logger.InfoContext(ctx, "message deleted", "message_id", m.ID, "user_id", u.ID)
-		s.publishTo(ctx, c, parley.EventMessageDeleted, m, u.ID)
+		s.push(ctx, []*parley.Change{change}, m, u.ID)
 	}
 	return m, nil
 }
@@ -156,11 +159,14 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 
 	var changed bool
 	typ := parley.EventReactionAdded
-	if add {
-		changed, err = s.Store.AddReaction(ctx, m.ID, u.ID, name)
-	} else {
+	if !add {
 		typ = parley.EventReactionRemoved
-		changed, err = s.Store.RemoveReaction(ctx, m.ID, u.ID, name)
+	}
+	change := s.messageChange(m, typ, messageFact{UserID: u.ID, Name: name})
+	if add {
+		changed, err = s.Store.AddReaction(ctx, m.ID, u.ID, name, change)
+	} else {
+		changed, err = s.Store.RemoveReaction(ctx, m.ID, u.ID, name, change)
 	}
 	if err != nil {
 		return nil, err
@@ -172,10 +178,7 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 		return nil, err
 	}
 	if changed {
-		s.publishTo(ctx, c, typ, &ReactionEvent{
-			MessageID: m.ID, Seq: m.Seq, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID,
-			Receiver: m.Receiver, Name: name, User: u.Email, UserID: u.ID, Reactions: m.Reactions,
-		}, u.ID)
+		s.push(ctx, []*parley.Change{change}, m, u.ID)
 	}
 	return m, nil
 }
@@ -184,7 +187,7 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 // channel is not archived. Pinning twice changes nothing.
 func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, error) {
 	defer s.lock(messageID)()
-	u, m, c, err := s.pinnable(ctx, messageID)
+	u, m, _, err := s.pinnable(ctx, messageID)
 	if err != nil {
 		return nil, err
 	} else if m.Deleted {
@@ -192,14 +195,13 @@ func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, er
 	}
 
 	p := &parley.Pin{ChannelID: m.ChannelID, MessageID: m.ID, PinnedByID: u.ID, PinnedAt: s.now()}
-	pinned, err := s.Store.PinMessage(ctx, p)
+	change := s.messageChange(m, parley.EventMessagePinned, messageFact{UserID: u.ID, PinnedAt: &p.PinnedAt})
+	pinned, err := s.Store.PinMessage(ctx, p, change)
 	if err != nil {
 		return nil, err
 	}
 	if pinned {
-		s.publishTo(ctx, c, parley.EventMessagePinned, &PinEvent{
-			MessageID: m.ID, Seq: m.Seq, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email, PinnedAt: p.PinnedAt,
-		})
+		s.push(ctx, []*parley.Change{change}, m)
 	}
 	return s.pinOf(ctx, m)
 }
@@ -208,18 +210,17 @@ func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, er
 // not pinned changes nothing.
 func (s *Service) Unpin(ctx context.Context, messageID string) error {
 	defer s.lock(messageID)()
-	u, m, c, err := s.pinnable(ctx, messageID)
+	u, m, _, err := s.pinnable(ctx, messageID)
 	if err != nil {
 		return err
 	}
-	unpinned, err := s.Store.UnpinMessage(ctx, m.ID)
+	change := s.messageChange(m, parley.EventMessageUnpinned, messageFact{UserID: u.ID})
+	unpinned, err := s.Store.UnpinMessage(ctx, m.ID, change)
 	if err != nil {
 		return err
 	}
 	if unpinned {
-		s.publishTo(ctx, c, parley.EventMessageUnpinned, &PinEvent{
-			MessageID: m.ID, Seq: m.Seq, WorkspaceID: m.WorkspaceID, ChannelID: m.ChannelID, User: u.Email,
-		})
+		s.push(ctx, []*parley.Change{change}, m)
 	}
 	return nil
 }

@@ -29,7 +29,9 @@ func (s *Service) CreateChannel(ctx context.Context, workspaceID, name string, p
 		ID: newID("C"), Name: name, WorkspaceID: ws.ID, IsPrivate: private,
 		CreatorID: u.ID, CreatedAt: s.now(),
 	}
-	if err := s.Store.CreateChannel(ctx, ch); parley.ErrorCode(err) == parley.ECONFLICT {
+	created := s.newChange(announceStream(ch), EventChannelCreated,
+		&MembershipEvent{WorkspaceID: ws.ID, ChannelID: ch.ID, User: u.Email, UserID: u.ID})
+	if err := s.Store.CreateChannel(ctx, ch, created); parley.ErrorCode(err) == parley.ECONFLICT {
 		return nil, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in this workspace", name)
 	} else if err != nil {
 		return nil, err
@@ -39,9 +41,7 @@ func (s *Service) CreateChannel(ctx context.Context, workspaceID, name string, p
 	if err := s.describeChannel(ctx, ch); err != nil {
 		return nil, err
 	}
-	audience, err := s.channelAudience(ctx, ch)
-	s.announceTo(ctx, EventChannelCreated, audience, err,
-		&MembershipEvent{WorkspaceID: ws.ID, ChannelID: ch.ID, User: u.Email, UserID: u.ID, Channel: ch})
+	s.push(ctx, []*parley.Change{created}, nil)
 	return ch, nil
 }
 
@@ -75,13 +75,21 @@ func (s *Service) DeleteChannel(ctx context.Context, workspaceID, channelID stri
 		return parley.Errorf(parley.ECONFLICT, "the general channel cannot be deleted")
 	}
 
-	audience, listErr := s.channelAudience(ctx, v.channel)
-	if err := s.Store.DeleteChannel(ctx, v.channel.ID); err != nil {
+	// A public channel's end is news for the whole workspace; a private
+	// one's stream goes with it, so each member learns in their own.
+	e := &MembershipEvent{WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: u.Email, UserID: u.ID}
+	streams := []string{v.workspace.ID}
+	if v.channel.IsPrivate {
+		if streams, err = s.Store.ChannelMemberIDs(ctx, v.channel.ID); err != nil {
+			return err
+		}
+	}
+	changes := s.changesTo(streams, EventChannelDeleted, e)
+	if err := s.Store.DeleteChannel(ctx, v.channel.ID, changes...); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "channel deleted", "workspace_id", workspaceID, "channel_id", channelID, "user_id", u.ID)
-	s.announceTo(ctx, EventChannelDeleted, audience, listErr,
-		&MembershipEvent{WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: u.Email, UserID: u.ID})
+	s.push(ctx, changes, nil)
 	return nil
 }
 
@@ -144,7 +152,11 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 		return nil, parley.Errorf(parley.ENOTFOUND, "user is not a member of this workspace")
 	}
 
-	added, err := s.Store.AddChannelMember(ctx, v.channel.ID, target.ID)
+	joined := &MembershipEvent{
+		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: target.Email, UserID: target.ID,
+	}
+	change := s.newChange(v.channel.ID, EventMemberJoinedChannel, joined)
+	added, err := s.Store.AddChannelMember(ctx, v.channel.ID, target.ID, change)
 	if err != nil {
 		return nil, err
 	}
@@ -155,9 +167,11 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	if ok, err := s.Store.IsWorkspaceMember(ctx, workspaceID, target.ID); err != nil {
 		return nil, err
 	} else if !ok {
-		if _, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID); err != nil {
+		left := s.leftChannel(v, joined)
+		if _, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID, left...); err != nil {
 			return nil, err
 		}
+		s.push(ctx, append([]*parley.Change{change}, left...), nil)
 		return nil, parley.Errorf(parley.ENOTFOUND, "user is not a member of this workspace")
 	}
 	m, err := s.channelMembers(ctx, v.channel)
@@ -167,11 +181,7 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	if added {
 		s.Logger.InfoContext(ctx, "channel member added",
 			"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
-		ids, err := s.Store.ChannelMemberIDs(ctx, v.channel.ID)
-		s.announceTo(ctx, EventMemberJoinedChannel, ids, err, &MembershipEvent{
-			WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID,
-			User: target.Email, UserID: target.ID, Channel: v.channel,
-		})
+		s.push(ctx, []*parley.Change{change}, nil)
 	}
 	return m, nil
 }
@@ -200,7 +210,10 @@ func (s *Service) LeaveChannel(ctx context.Context, workspaceID, channelID, emai
 		return parley.Errorf(parley.ECONFLICT, "nobody leaves general except by leaving the workspace")
 	}
 
-	removed, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID)
+	changes := s.leftChannel(v, &MembershipEvent{
+		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: target.Email, UserID: target.ID,
+	})
+	removed, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID, changes...)
 	if err != nil {
 		return err
 	} else if !removed {
@@ -208,10 +221,7 @@ func (s *Service) LeaveChannel(ctx context.Context, workspaceID, channelID, emai
 	}
 	s.Logger.InfoContext(ctx, "channel member removed",
 		"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
-	ids, err := s.Store.ChannelMemberIDs(ctx, v.channel.ID)
-	s.announceTo(ctx, EventMemberLeftChannel, ids, err, &MembershipEvent{
-		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: target.Email, UserID: target.ID,
-	}, target.ID)
+	s.push(ctx, changes, nil)
 	return nil
 }
 
@@ -325,7 +335,9 @@ func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID stri
 		return nil, parley.Errorf(parley.ECONFLICT, "the general channel can be neither renamed nor archived")
 	}
 
-	ch, err := s.Store.UpdateChannel(ctx, v.channel.ID, upd)
+	change := s.newChange(announceStream(v.channel), parley.EventChannelUpdated,
+		channelFact{ID: v.channel.ID, WorkspaceID: v.workspace.ID})
+	ch, err := s.Store.UpdateChannel(ctx, v.channel.ID, upd, change)
 	if parley.ErrorCode(err) == parley.ECONFLICT {
 		return nil, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in this workspace", *upd.Name)
 	} else if err != nil {
@@ -335,22 +347,10 @@ func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID stri
 		return nil, err
 	}
 
-	before := v.channel
-	if before.Name == ch.Name && before.Topic == ch.Topic && before.Purpose == ch.Purpose &&
-		before.Archived == ch.Archived {
-		return ch, nil // nothing changed, so nothing to announce
+	if change.Pos != 0 {
+		s.Logger.InfoContext(ctx, "channel updated", "channel_id", ch.ID, "user_id", u.ID)
+		s.push(ctx, []*parley.Change{change}, nil)
 	}
-	s.Logger.InfoContext(ctx, "channel updated", "channel_id", ch.ID, "user_id", u.ID)
-	var receivers []string
-	if !ch.IsPrivate {
-		receivers, err = s.Store.WorkspaceMemberIDs(ctx, ch.WorkspaceID)
-	} else {
-		receivers, err = s.Store.ChannelMemberIDs(ctx, ch.ID)
-	}
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "list members for push", "channel_id", ch.ID, "err", err)
-	}
-	s.publish(ctx, parley.EventChannelUpdated, receivers, ch)
 	return ch, nil
 }
 

@@ -159,17 +159,3 @@ func (s *Service) describeMessages(ctx context.Context, msgs ...*parley.Message)
 	}
 	return nil
 }
-
-// publishTo sends an event to the conversation's members as they are now,
-// and to the users in also: the one who made the change, who may see a
-// public channel without being in it, gets the event on every device too.
-// The change it reports is stored already, so a failure to list the
-// members loses only the push, which the client makes up from history.
-func (s *Service) publishTo(ctx context.Context, c *conversation, typ string, payload any, also ...string) {
-	members, err := c.memberIDs(ctx, s)
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "list members for push", "conversation_id", c.id, "err", err)
-		return
-	}
-	s.publish(ctx, typ, compact(append(members, also...)), payload)
-}

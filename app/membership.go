@@ -1,10 +1,6 @@
 package app
 
-import (
-	"context"
-
-	"github.com/parleychat/parley"
-)
+import "github.com/parleychat/parley"
 
 // Membership and structure events.
 const (
@@ -29,23 +25,28 @@ type MembershipEvent struct {
 	Channel     *parley.Channel `json:"channel,omitempty"`
 }
 
-// channelAudience returns who hears of a channel's existence: every
-// workspace member for a public channel, its own members for a private one.
-func (s *Service) channelAudience(ctx context.Context, ch *parley.Channel) ([]string, error) {
+// announceStream returns the stream that announces a channel's existence
+// and settings: the workspace's for a public channel, which every member of
+// the workspace may see, and the channel's own for a private one.
+func announceStream(ch *parley.Channel) string {
 	if ch.IsPrivate {
-		return s.Store.ChannelMemberIDs(ctx, ch.ID)
+		return ch.ID
 	}
-	return s.Store.WorkspaceMemberIDs(ctx, ch.WorkspaceID)
+	return ch.WorkspaceID
 }
 
-// announceTo pushes a membership event to the given users and, in also,
-// to those who must hear of it though they are no longer in the audience,
-// such as the member who was removed.
-func (s *Service) announceTo(ctx context.Context, typ string, receivers []string, err error, e *MembershipEvent, also ...string) {
-	if err != nil {
-		// The change is made; only its push is lost, and the clients
-		// make it up from the workspace and channel lists.
-		s.Logger.ErrorContext(ctx, "list members for push", "type", typ, "workspace_id", e.WorkspaceID, "err", err)
+// changesTo returns one change of type typ holding data for each stream.
+func (s *Service) changesTo(streams []string, typ string, data any) []*parley.Change {
+	changes := make([]*parley.Change, len(streams))
+	for i, stream := range streams {
+		changes[i] = s.newChange(stream, typ, data)
 	}
-	s.publish(ctx, typ, compact(append(receivers, also...)), e)
+	return changes
+}
+
+// leftChannel returns the changes of a member leaving a channel: one for
+// those who stay, in the channel's stream, and one for the member who left,
+// in their own, since they no longer read the channel's.
+func (s *Service) leftChannel(v *channelView, e *MembershipEvent) []*parley.Change {
+	return s.changesTo([]string{v.channel.ID, e.UserID}, EventMemberLeftChannel, e)
 }

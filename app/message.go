@@ -167,7 +167,13 @@ func (s *Service) post(ctx context.Context, u *parley.User, c *conversation, d D
 		return nil, err
 	}
 
-	m, created, err := s.Store.AppendMessage(ctx, m)
+	changes := []*parley.Change{s.messageChange(m, parley.EventMessage, messageFact{})}
+	if root != nil {
+		// The root's new reply count, for clients to show without
+		// loading the thread.
+		changes = append(changes, s.messageChange(root, parley.EventThreadReply, messageFact{}))
+	}
+	m, created, err := s.Store.AppendMessage(ctx, m, changes...)
 	if err != nil {
 		return nil, err
 	}
@@ -179,12 +185,7 @@ func (s *Service) post(ctx context.Context, u *parley.User, c *conversation, d D
 	}
 
 	s.stored.Add(1)
-	s.order.inOrder(c.id, m.Seq, func() {
-		s.publishTo(ctx, c, parley.EventMessage, m)
-		if root != nil {
-			s.publishRoot(ctx, c, root.ID)
-		}
-	})
+	s.push(ctx, changes, m)
 	return m, nil
 }
 
@@ -200,20 +201,6 @@ func (s *Service) mention(ctx context.Context, c *conversation, m *parley.Messag
 	}
 	m.Mentions = s.mentions(m.Text, members, m.SenderID)
 	return nil
-}
-
-// publishRoot pushes a thread root's new state after a reply, so that
-// clients update its reply count without reloading the thread.
-func (s *Service) publishRoot(ctx context.Context, c *conversation, rootID string) {
-	root, err := s.Store.Message(ctx, rootID)
-	if err == nil {
-		err = s.describeMessages(ctx, root)
-	}
-	if err != nil {
-		s.Logger.ErrorContext(ctx, "load thread root for push", "message_id", rootID, "err", err)
-		return
-	}
-	s.publishTo(ctx, c, parley.EventThreadReply, root)
 }
 
 // history reads a page of a conversation and fills in the users' emails.

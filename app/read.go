@@ -65,15 +65,24 @@ func (s *Service) MarkRead(ctx context.Context, r ReadRequest) (*Unread, error) 
 	if err != nil {
 		return nil, err
 	}
-	marker, err := s.Store.MarkRead(ctx, u.ID, c.id, min(*r.Seq, latest))
+	target := min(*r.Seq, latest)
+	if target <= before[c.id] {
+		return state, s.countUnread(ctx, u.ID, c.id, before[c.id], state)
+	}
+
+	// The state after the move is what the user's other devices learn.
+	if err := s.countUnread(ctx, u.ID, c.id, target, state); err != nil {
+		return nil, err
+	}
+	change := s.newChange(u.ID, EventReadMarker, state)
+	marker, err := s.Store.MarkRead(ctx, u.ID, c.id, target, change)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.countUnread(ctx, u.ID, c.id, marker, state); err != nil {
-		return nil, err
-	}
-	if marker > before[c.id] {
-		s.publish(ctx, EventReadMarker, []string{u.ID}, state)
+	s.push(ctx, []*parley.Change{change}, nil)
+	if marker != target {
+		// Another node moved it further meanwhile.
+		return state, s.countUnread(ctx, u.ID, c.id, marker, state)
 	}
 	return state, nil
 }

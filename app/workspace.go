@@ -73,12 +73,19 @@ func (s *Service) DeleteWorkspace(ctx context.Context, workspaceID string) error
 
 // deleteWorkspace deletes a workspace and tells everyone who was in it.
 func (s *Service) deleteWorkspace(ctx context.Context, u *parley.User, ws *parley.Workspace) error {
-	members, listErr := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
-	if err := s.Store.DeleteWorkspace(ctx, ws.ID); err != nil {
+	// The workspace's stream goes with it, so each member learns in their
+	// own. One who joins between this list and the delete finds the
+	// workspace gone from their list without a word.
+	members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+	if err != nil {
+		return err
+	}
+	changes := s.changesTo(members, EventWorkspaceDeleted, &MembershipEvent{WorkspaceID: ws.ID})
+	if err := s.Store.DeleteWorkspace(ctx, ws.ID, changes...); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "workspace deleted", "workspace_id", ws.ID, "user_id", u.ID)
-	s.announceTo(ctx, EventWorkspaceDeleted, members, listErr, &MembershipEvent{WorkspaceID: ws.ID})
+	s.push(ctx, changes, nil)
 	return nil
 }
 
@@ -117,7 +124,9 @@ func (s *Service) InviteToWorkspace(ctx context.Context, workspaceID, email stri
 		return nil, err
 	}
 
-	added, err := s.Store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID)
+	change := s.newChange(ws.ID, EventMemberJoinedWorkspace,
+		&MembershipEvent{WorkspaceID: ws.ID, User: invitee.Email, UserID: invitee.ID})
+	added, err := s.Store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID, change)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +137,7 @@ func (s *Service) InviteToWorkspace(ctx context.Context, workspaceID, email stri
 	if added {
 		s.Logger.InfoContext(ctx, "workspace member added",
 			"workspace_id", ws.ID, "user_id", invitee.ID, "by", u.ID)
-		ids, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
-		s.announceTo(ctx, EventMemberJoinedWorkspace, ids, err,
-			&MembershipEvent{WorkspaceID: ws.ID, User: invitee.Email, UserID: invitee.ID})
+		s.push(ctx, []*parley.Change{change}, nil)
 	}
 	return m, nil
 }
@@ -167,7 +174,11 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 		return s.deleteWorkspace(ctx, u, ws)
 	}
 
-	removed, err := s.Store.RemoveWorkspaceMember(ctx, ws.ID, target.ID)
+	// Those who stay learn in the workspace's stream, the one who left in
+	// their own, since they no longer read the workspace's.
+	changes := s.changesTo([]string{ws.ID, target.ID}, EventMemberLeftWorkspace,
+		&MembershipEvent{WorkspaceID: ws.ID, User: target.Email, UserID: target.ID})
+	removed, err := s.Store.RemoveWorkspaceMember(ctx, ws.ID, target.ID, changes...)
 	if err != nil {
 		return err
 	} else if !removed {
@@ -175,9 +186,7 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 	}
 	s.Logger.InfoContext(ctx, "workspace member removed",
 		"workspace_id", ws.ID, "user_id", target.ID, "by", u.ID)
-	members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
-	s.announceTo(ctx, EventMemberLeftWorkspace, members, err,
-		&MembershipEvent{WorkspaceID: ws.ID, User: target.Email, UserID: target.ID}, target.ID)
+	s.push(ctx, changes, nil)
 	return nil
 }
 

@@ -710,6 +710,26 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	}
 	c.call("GET", "/unreads", none, nil, 401)
 
+	// Sync: a token for now, then the changes since an older one (the
+	// answer's frames are checked against the change schemas), in pages.
+	b = c.call("GET", "/sync", asAda, nil, 200)
+	now := openAPIDecode[app.SyncPage](t, b)
+	if now.SyncToken == "" || len(now.Changes) != 0 {
+		t.Errorf("sync without since: token %q, %d changes; want a token and none", now.SyncToken, len(now.Changes))
+	}
+	c.call("POST", msgPath(random.ID), asAda, text("one"), 201)
+	c.call("POST", msgPath(random.ID), asAda, text("two"), 201)
+	b = c.call("GET", "/sync?limit=1&since="+now.SyncToken, asAda, nil, 200)
+	if p := openAPIDecode[app.SyncPage](t, b); len(p.Changes) != 1 || !p.HasMore {
+		t.Errorf("sync after two messages, limit 1: %d changes, has_more=%v; want 1, true",
+			len(p.Changes), p.HasMore)
+	}
+	c.call("GET", "/sync?since="+now.SyncToken, asBob, nil, 400)
+	c.call("GET", "/sync?since=not-a-token", asAda, nil, 400)
+	c.call("GET", "/sync?limit=0", asAda, nil, 400)
+	c.call("GET", "/sync?limit=x", asAda, nil, 400)
+	c.call("GET", "/sync", none, nil, 401)
+
 	c.call("DELETE", chPath(general), asAda, nil, 409)
 	c.call("DELETE", chPath(news.ID), asBob, nil, 403)
 	c.call("DELETE", chPath(news.ID), asAda, nil, 200)
@@ -752,6 +772,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	}
 	c.call("POST", "/read", asAda, map[string]any{"receiver": "bob@example.com", "seq": 1}, 500)
 	c.call("GET", "/unreads", asAda, nil, 500)
+	c.call("GET", "/sync", asAda, nil, 500)
 
 	// Every operation of the document was reached, and those of messages
 	// in depth with every status they document.

@@ -22,3 +22,14 @@ func (s *Server) handleUnreads(w http.ResponseWriter, r *http.Request) {
 	states, err := s.Service.Unreads(r.Context())
 	reply(w, r, http.StatusOK, map[string]any{"unreads": states}, err)
 }
+
+// handleSync handles GET /sync.
+func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
+	limit, err := queryInt(r, "limit")
+	if err != nil {
+		Error(w, r, err)
+		return
+	}
+	page, err := s.Service.Sync(r.Context(), r.URL.Query().Get("since"), limit)
+	reply(w, r, http.StatusOK, page, err)
+}

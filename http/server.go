@@ -208,6 +208,7 @@ func (s *Server) routes() []route {
 
 		{"POST /read", true, s.handleMarkRead},
 		{"GET /unreads", true, s.handleUnreads},
+		{"GET /sync", true, s.handleSync},
 
 		{"GET /ws", false, s.handleWebSocket},
 

@@ -130,7 +130,18 @@ type wsConn struct {
 func (c *wsConn) serve(ctx context.Context) {
 	// hello goes first, before the writer starts and any pushed frame
 	// can overtake it.
-	hello, _ := json.Marshal(map[string]any{"type": "hello", "connection_id": c.id, "user": c.user})
+	// Its sync token is taken after the subscription started, so that
+	// GET /sync from it and the pushes that follow leave no gap between
+	// them; what they both carry the client drops by position.
+	token, err := c.service.SyncToken(ctx)
+	if err != nil {
+		c.logger.ErrorContext(ctx, "sync token for hello", "err", err)
+		c.conn.Close()
+		return
+	}
+	hello, _ := json.Marshal(map[string]any{
+		"type": "hello", "connection_id": c.id, "user": c.user, "sync_token": token,
+	})
 	c.conn.SetWriteDeadline(time.Now().Add(c.config.WriteWait))
 	if err := c.conn.WriteMessage(websocket.TextMessage, hello); err != nil {
 		c.conn.Close()

@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -18,12 +19,25 @@ import (
 // BenchmarkAppendMessage appends one message at a time: every append is a
 // batch of one, and pays for a whole fsync.
 func BenchmarkAppendMessage(b *testing.B) {
+	benchmarkAppend(b, false)
+}
+
+// BenchmarkAppendMessageWithChange is BenchmarkAppendMessage with the change
+// the service records with each message, in the conversation's stream.
+func BenchmarkAppendMessageWithChange(b *testing.B) {
+	benchmarkAppend(b, true)
+}
+
+// benchmarkAppend appends one message at a time, each with a change if
+// withChange is set.
+func benchmarkAppend(b *testing.B, withChange bool) {
 	s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
 	ann, bob := storetest.MustCreateUser(b, s, "Ann"), storetest.MustCreateUser(b, s, "Bob")
 
 	for b.Loop() {
 		m := storetest.NewDirectMessage(ann, bob, "hello")
-		if _, _, err := s.AppendMessage(b.Context(), m); err != nil {
+		changes := messageChanges(m, withChange)
+		if _, _, err := s.AppendMessage(b.Context(), m, changes...); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -33,6 +47,30 @@ func BenchmarkAppendMessage(b *testing.B) {
 // conversations, as a busy server does; group commit shares each fsync
 // among the appends that arrive while the last batch commits.
 func BenchmarkAppendMessageParallel(b *testing.B) {
+	benchmarkAppendParallel(b, false)
+}
+
+// BenchmarkAppendMessageParallelWithChange is
+// BenchmarkAppendMessageParallel with the change the service records with
+// each message.
+func BenchmarkAppendMessageParallelWithChange(b *testing.B) {
+	benchmarkAppendParallel(b, true)
+}
+
+// messageChanges returns a change like the one the service records with m,
+// in m's conversation's stream, if withChange is set, and none otherwise.
+func messageChanges(m *parley.Message, withChange bool) []*parley.Change {
+	if !withChange {
+		return nil
+	}
+	data := fmt.Sprintf(`{"message_id":%q,"op":"created"}`, m.ID)
+	return []*parley.Change{{Stream: m.ConversationID, Type: "message", Data: json.RawMessage(data),
+		CreatedAt: m.CreatedAt}}
+}
+
+// benchmarkAppendParallel appends from 16 goroutines per CPU, each with a
+// change if withChange is set.
+func benchmarkAppendParallel(b *testing.B, withChange bool) {
 	s := MustOpen(b, filepath.Join(b.TempDir(), "parley.db"))
 	users := make([]*parley.User, 8)
 	for i := range users {
@@ -47,7 +85,8 @@ func BenchmarkAppendMessageParallel(b *testing.B) {
 		sender, receiver := users[i%len(users)], users[(i+1)%len(users)]
 		for pb.Next() {
 			m := storetest.NewDirectMessage(sender, receiver, "hello")
-			if _, _, err := s.AppendMessage(b.Context(), m); err != nil {
+			changes := messageChanges(m, withChange)
+			if _, _, err := s.AppendMessage(b.Context(), m, changes...); err != nil {
 				b.Error(err)
 				return
 			}

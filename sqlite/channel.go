@@ -10,10 +10,13 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// CreateChannel stores ch with its creator as the only member. It returns
-// ECONFLICT if the ID is taken or the workspace has a channel of that name,
-// and ENOTFOUND if the workspace or the creator does not exist.
-func (s *Store) CreateChannel(ctx context.Context, ch *parley.Channel) error {
+// CreateChannel stores ch with its creator as the only member, and appends
+// changes. It returns ECONFLICT if the ID is taken or the workspace has a
+// channel of that name, and ENOTFOUND if the workspace or the creator does
+// not exist.
+func (s *Store) CreateChannel(
+	ctx context.Context, ch *parley.Channel, changes ...*parley.Change,
+) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: create channel: %w", err)
@@ -23,6 +26,9 @@ func (s *Store) CreateChannel(ctx context.Context, ch *parley.Channel) error {
 	if err := createChannel(ctx, tx, ch, ch.CreatorID); err != nil {
 		return err
 	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return fmt.Errorf("sqlite: create channel: %w", err)
+	}
 
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: create channel: %w", err)
@@ -30,7 +36,10 @@ func (s *Store) CreateChannel(ctx context.Context, ch *parley.Channel) error {
 	return nil
 }
 
-// createChannel stores ch in tx with memberID as its only member.
+// createChannel stores ch in tx with memberID as its only member. It runs
+// before the changes of the call are appended, so the member's since is
+// the position of the channel's stream before them: zero, unless changes
+// were written to that stream before the channel was.
 func createChannel(ctx context.Context, tx *sql.Tx, ch *parley.Channel, memberID string) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO channels (
@@ -50,7 +59,8 @@ func createChannel(ctx context.Context, tx *sql.Tx, ch *parley.Channel, memberID
 	}
 
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO channel_members (channel_id, user_id) VALUES (?, ?)
+		INSERT INTO channel_members (channel_id, user_id, since)
+		VALUES (?1, ?2, coalesce((SELECT pos FROM streams WHERE id = ?1), 0))
 	`, ch.ID, memberID); isForeignKey(err) {
 		return parley.Errorf(parley.ENOTFOUND, "user not found")
 	} else if err != nil {
@@ -113,15 +123,22 @@ func (s *Store) ChannelIDsOfUser(ctx context.Context, workspaceID, userID string
 	return ids, nil
 }
 
-// DeleteChannel removes the channel, or returns ENOTFOUND. Its members and
-// messages go with it, by the cascades of the schema.
+// DeleteChannel removes the channel, or returns ENOTFOUND, and appends
+// changes, which are for other streams. Its members and messages go with
+// it, by the cascades of the schema, and its stream with its changes.
 //
 // The whole history goes in one transaction, and appends to every
 // conversation wait until it commits: for a channel of millions of messages,
 // seconds. Deleting the messages in slices first, each in a transaction of
 // its own, would bound the wait.
-func (s *Store) DeleteChannel(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM channels WHERE id = ?`, id)
+func (s *Store) DeleteChannel(ctx context.Context, id string, changes ...*parley.Change) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete channel: %w", err)
+	}
+	defer tx.Rollback()
+
+	res, err := tx.ExecContext(ctx, `DELETE FROM channels WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete channel: %w", err)
 	}
@@ -130,15 +147,47 @@ func (s *Store) DeleteChannel(ctx context.Context, id string) error {
 	} else if n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "channel not found")
 	}
+
+	// The stream's changes go with it, by the cascade of the schema.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM streams WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("sqlite: delete channel: %w", err)
+	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return fmt.Errorf("sqlite: delete channel: %w", err)
+	}
+
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: delete channel: %w", err)
+	}
 	return nil
 }
 
 // UpdateChannel applies u to the channel and returns the result: the fields
-// u leaves nil stay as they are. It returns ENOTFOUND if there is no such
-// channel, and ECONFLICT if the new name is taken in the workspace; then
-// nothing changes, as the update is one statement.
-func (s *Store) UpdateChannel(ctx context.Context, id string, u parley.ChannelUpdate) (*parley.Channel, error) {
-	ch, err := scanChannel(s.db.QueryRowContext(ctx, `
+// u leaves nil stay as they are. It appends changes if a field took a new
+// value, and only then. It returns ENOTFOUND if there is no such channel,
+// and ECONFLICT if the new name is taken in the workspace; then nothing
+// changes.
+func (s *Store) UpdateChannel(
+	ctx context.Context, id string, u parley.ChannelUpdate, changes ...*parley.Change,
+) (*parley.Channel, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: update channel: %w", err)
+	}
+	defer tx.Rollback()
+
+	// The channel as it was tells whether the update changed it; the
+	// transaction holds the write lock, so no other write comes between.
+	before, err := scanChannel(tx.QueryRowContext(ctx, `
+		SELECT `+channelColumns+` FROM channels WHERE id = ?
+	`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "channel not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: update channel: %w", err)
+	}
+
+	ch, err := scanChannel(tx.QueryRowContext(ctx, `
 		UPDATE channels SET
 			name = coalesce(?, name),
 			topic = coalesce(?, topic),
@@ -152,6 +201,17 @@ func (s *Store) UpdateChannel(ctx context.Context, id string, u parley.ChannelUp
 	} else if isUnique(err) && u.Name != nil {
 		return nil, parley.Errorf(parley.ECONFLICT, "channel name %q is taken", *u.Name)
 	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: update channel: %w", err)
+	}
+
+	if ch.Name != before.Name || ch.Topic != before.Topic || ch.Purpose != before.Purpose ||
+		ch.Archived != before.Archived {
+		if err := s.appendChanges(ctx, tx, changes); err != nil {
+			return nil, fmt.Errorf("sqlite: update channel: %w", err)
+		}
+	}
+
+	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: update channel: %w", err)
 	}
 	return ch, nil
@@ -180,12 +240,17 @@ func (s *Store) IsChannelMember(ctx context.Context, channelID, userID string) (
 	return ok, nil
 }
 
-// AddChannelMember adds the user to the channel. It reports false if the
-// user was a member already, and returns ENOTFOUND if the channel or the
-// user does not exist.
-func (s *Store) AddChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
-		INSERT INTO channel_members (channel_id, user_id) VALUES (?, ?)
+// AddChannelMember adds the user to the channel, and appends changes. It
+// records with the membership the position of the channel's stream before
+// those changes, as where the user's view of it starts. It reports false,
+// appending nothing, if the user was a member already, and returns
+// ENOTFOUND if the channel or the user does not exist.
+func (s *Store) AddChannelMember(
+	ctx context.Context, channelID, userID string, changes ...*parley.Change,
+) (bool, error) {
+	added, err := s.execChanging(ctx, changes, `
+		INSERT INTO channel_members (channel_id, user_id, since)
+		VALUES (?1, ?2, coalesce((SELECT pos FROM streams WHERE id = ?1), 0))
 		ON CONFLICT (channel_id, user_id) DO NOTHING
 	`, channelID, userID)
 	if isForeignKey(err) {
@@ -193,19 +258,22 @@ func (s *Store) AddChannelMember(ctx context.Context, channelID, userID string) 
 	} else if err != nil {
 		return false, fmt.Errorf("sqlite: add channel member: %w", err)
 	}
-	return affected(res, "add channel member")
+	return added, nil
 }
 
-// RemoveChannelMember removes the user from the channel. It reports false if
-// the user was not a member.
-func (s *Store) RemoveChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
+// RemoveChannelMember removes the user from the channel, and appends
+// changes. It reports false, appending nothing, if the user was not a
+// member.
+func (s *Store) RemoveChannelMember(
+	ctx context.Context, channelID, userID string, changes ...*parley.Change,
+) (bool, error) {
+	removed, err := s.execChanging(ctx, changes, `
 		DELETE FROM channel_members WHERE channel_id = ? AND user_id = ?
 	`, channelID, userID)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: remove channel member: %w", err)
 	}
-	return affected(res, "remove channel member")
+	return removed, nil
 }
 
 // affected reports whether res changed a row; op names the change in errors.

@@ -87,3 +87,21 @@ func Count(s *Store, table string) (int, error) {
 	err := s.db.QueryRowContext(context.Background(), "SELECT count(*) FROM "+table).Scan(&n)
 	return n, err
 }
+
+// ChangePlans returns the query plans of Changes (its read of the changes),
+// Streams, and the two statements of PruneChanges, read on the writer's
+// connection, the one that ran Analyze.
+func ChangePlans(s *Store, stream, userID string) (changes, streams, floors, prune string,
+	err error) {
+	if changes, err = queryPlan(s, changesQuery, stream, 0, 100); err != nil {
+		return "", "", "", "", err
+	}
+	if streams, err = queryPlan(s, streamsQuery, userID); err != nil {
+		return "", "", "", "", err
+	}
+	if floors, err = queryPlan(s, raiseFloorsQuery, 0); err != nil {
+		return "", "", "", "", err
+	}
+	prune, err = queryPlan(s, pruneQuery, 0)
+	return changes, streams, floors, prune, err
+}

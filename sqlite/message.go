@@ -18,9 +18,10 @@ const maxBatch = 256
 
 // appendRequest is one AppendMessage call waiting for the committer.
 type appendRequest struct {
-	ctx  context.Context
-	msg  *parley.Message
-	done chan appendResult // buffered, so that the committer never waits
+	ctx     context.Context
+	msg     *parley.Message
+	changes []*parley.Change
+	done    chan appendResult // buffered, so that the committer never waits
 }
 
 // appendResult is the committer's answer to an appendRequest.
@@ -28,12 +29,17 @@ type appendResult struct {
 	msg     *parley.Message
 	created bool
 	err     error
+
+	// positions are those of the request's changes, in order, if the
+	// message was created.
+	positions []int64
 }
 
 // AppendMessage stores m at the end of its conversation, setting m.Seq, and
-// returns m with created true. If m.ClientMsgID is set and the sender
-// already stored a message with it in the conversation, it stores nothing
-// and returns that earlier message, with its reactions, and created false.
+// returns m with created true; it appends changes with it, setting their
+// Pos. If m.ClientMsgID is set and the sender already stored a message with
+// it in the conversation, it stores nothing, appends no change, and returns
+// that earlier message, with its reactions, and created false.
 // It returns ENOTFOUND if m.ChannelID names a channel that does not exist,
 // or m.ParentID a message that is not in the conversation, ECONFLICT if
 // m.ID is taken, and ErrClosed after Close.
@@ -47,9 +53,11 @@ type appendResult struct {
 // that arrive while it is busy, stores them in one transaction, and waits
 // for one fsync for all of them. Each call returns only after its batch has
 // committed, so the message is durable; a call that fails does not fail the
-// others in its batch.
-func (s *Store) AppendMessage(ctx context.Context, m *parley.Message) (*parley.Message, bool, error) {
-	req := &appendRequest{ctx: ctx, msg: m, done: make(chan appendResult, 1)}
+// others in its batch, and leaves none of its changes.
+func (s *Store) AppendMessage(
+	ctx context.Context, m *parley.Message, changes ...*parley.Change,
+) (*parley.Message, bool, error) {
+	req := &appendRequest{ctx: ctx, msg: m, changes: changes, done: make(chan appendResult, 1)}
 	select {
 	case s.appends <- req:
 	case <-s.closing:
@@ -105,10 +113,13 @@ func (s *Store) commitBatch(batch []*appendRequest) {
 			// The transaction failed, so nothing in it was stored.
 			res = appendResult{err: err}
 		case res.created:
-			// The caller's message gets its Seq only now that it is
-			// stored for good.
+			// The caller's message gets its Seq, and its changes their
+			// positions, only now that they are stored for good.
 			req.msg.Seq = res.msg.Seq
 			res.msg = req.msg
+			for j, c := range req.changes {
+				c.Pos = res.positions[j]
+			}
 		}
 		req.done <- res
 	}
@@ -129,12 +140,13 @@ func (s *Store) appendBatch(batch []*appendRequest) ([]appendResult, error) {
 	defer tx.Rollback()
 
 	st := s.appendStmts.in(ctx, tx)
+	cst := s.changeStmts.in(ctx, tx)
 	for i, req := range batch {
 		if err := req.ctx.Err(); err != nil {
 			results[i].err = err
 			continue
 		}
-		if results[i], err = st.appendInSavepoint(ctx, req.msg); err != nil {
+		if results[i], err = st.appendInSavepoint(ctx, cst, req); err != nil {
 			return results, fmt.Errorf("sqlite: append message: %w", err)
 		}
 	}
@@ -227,18 +239,29 @@ func (st *appendStatements) Close() error {
 	return errors.Join(errs...)
 }
 
-// appendInSavepoint appends m inside a savepoint, so that an append that
-// fails halfway, after it took a Seq, is undone without undoing the rest of
-// the batch. The error is for failures that leave the transaction unusable;
-// the append's own failure is in the result.
-func (st *appendStatements) appendInSavepoint(ctx context.Context, m *parley.Message) (appendResult, error) {
+// appendInSavepoint appends the request's message, and its changes if the
+// message is created, with cst, inside a savepoint, so that an append that
+// fails halfway, after it took a Seq or positions, is undone without undoing
+// the rest of the batch. The error is for failures that leave the
+// transaction unusable; the append's own failure is in the result.
+func (st *appendStatements) appendInSavepoint(
+	ctx context.Context, cst *changeStatements, req *appendRequest,
+) (appendResult, error) {
 	if _, err := st.savepoint.ExecContext(ctx); err != nil {
 		return appendResult{}, err
 	}
 
 	var res appendResult
-	res.msg, res.created, res.err = st.append(ctx, m)
+	res.msg, res.created, res.err = st.append(ctx, req.msg)
+	if res.err == nil && res.created && len(req.changes) > 0 {
+		if res.positions, res.err = cst.append(ctx, req.changes); res.err != nil {
+			res.err = fmt.Errorf("sqlite: append message: %w", res.err)
+		}
+	}
 	if res.err != nil {
+		// Whatever the append did is undone, so its result must say
+		// only that it failed.
+		res = appendResult{err: res.err}
 		if _, err := st.rollbackTo.ExecContext(ctx); err != nil {
 			return appendResult{}, err
 		}
@@ -450,11 +473,14 @@ func (s *Store) Message(ctx context.Context, id string) (*parley.Message, error)
 	return m, nil
 }
 
-// UpdateMessage applies u to the message and returns it with its
-// reactions. It returns ENOTFOUND if there is no such message and ECONFLICT
-// if it is a tombstone: the condition is part of the UPDATE, so an edit
-// racing a delete either lands before it or is refused.
-func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUpdate) (*parley.Message, error) {
+// UpdateMessage applies u to the message, appends changes, and returns the
+// message with its reactions. It returns ENOTFOUND if there is no such
+// message and ECONFLICT if it is a tombstone, and then appends nothing: the
+// condition is part of the UPDATE, so an edit racing a delete either lands
+// before it or is refused.
+func (s *Store) UpdateMessage(
+	ctx context.Context, id string, u parley.MessageUpdate, changes ...*parley.Change,
+) (*parley.Message, error) {
 	var mentions *string
 	if u.Mentions != nil {
 		mentions = new(encodeMentions(*u.Mentions))
@@ -486,6 +512,9 @@ func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUp
 	if err := withReactions(ctx, stmt, []*parley.Message{m}); err != nil {
 		return nil, fmt.Errorf("sqlite: update message: %w", err)
 	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return nil, fmt.Errorf("sqlite: update message: %w", err)
+	}
 
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: update message: %w", err)
@@ -497,9 +526,11 @@ func (s *Store) UpdateMessage(ctx context.Context, id string, u parley.MessageUp
 // Text and Mentions emptied, its reactions and its pin removed. Its Seq,
 // EditedAt, its replies and its own reply count stay, and so does the
 // count of the root it replies to. It reports whether this call made the
-// tombstone; deleting a tombstone again changes nothing. It returns
-// ENOTFOUND if there is no such message.
-func (s *Store) DeleteMessage(ctx context.Context, id string) (*parley.Message, bool, error) {
+// tombstone, and appends changes only if it did; deleting a tombstone again
+// changes nothing. It returns ENOTFOUND if there is no such message.
+func (s *Store) DeleteMessage(
+	ctx context.Context, id string, changes ...*parley.Change,
+) (*parley.Message, bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
@@ -531,6 +562,9 @@ func (s *Store) DeleteMessage(ctx context.Context, id string) (*parley.Message, 
 		if _, err := tx.ExecContext(ctx, query, id); err != nil {
 			return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
 		}
+	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return nil, false, fmt.Errorf("sqlite: delete message: %w", err)
 	}
 
 	if err := tx.Commit(); err != nil {

@@ -7,25 +7,32 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// PinMessage pins p.MessageID to p.ChannelID. It reports false, and changes
-// nothing, if the message is pinned already. It returns ENOTFOUND if the
-// message or the channel does not exist, and ECONFLICT if the message is a
-// tombstone.
-func (s *Store) PinMessage(ctx context.Context, p *parley.Pin) (bool, error) {
-	return s.insertIfLive(ctx, "pin message", p.MessageID, `
+// PinMessage pins p.MessageID to p.ChannelID, and appends changes. It
+// reports false, and changes nothing, if the message is pinned already. It
+// returns ENOTFOUND if the message or the channel does not exist, and
+// ECONFLICT if the message is a tombstone.
+func (s *Store) PinMessage(
+	ctx context.Context, p *parley.Pin, changes ...*parley.Change,
+) (bool, error) {
+	return s.insertIfLive(ctx, "pin message", p.MessageID, changes, `
 		INSERT INTO pins (message_id, channel_id, pinned_by, pinned_at)
 		SELECT id, ?, ?, ? FROM messages WHERE id = ? AND deleted = 0
 		ON CONFLICT (message_id) DO NOTHING
 	`, p.ChannelID, p.PinnedByID, millis(p.PinnedAt.Time), p.MessageID)
 }
 
-// UnpinMessage unpins the message. It reports false if it was not pinned.
-func (s *Store) UnpinMessage(ctx context.Context, messageID string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM pins WHERE message_id = ?`, messageID)
+// UnpinMessage unpins the message, and appends changes. It reports false,
+// appending nothing, if it was not pinned.
+func (s *Store) UnpinMessage(
+	ctx context.Context, messageID string, changes ...*parley.Change,
+) (bool, error) {
+	unpinned, err := s.execChanging(ctx, changes, `
+		DELETE FROM pins WHERE message_id = ?
+	`, messageID)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: unpin message: %w", err)
 	}
-	return affected(res, "unpin message")
+	return unpinned, nil
 }
 
 // Pins lists the channel's pins, the most recently pinned first; of pins

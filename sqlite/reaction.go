@@ -9,13 +9,16 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// AddReaction records the user's reaction with the given name. It reports
-// false, and changes nothing, if the user already reacted with that name. It
-// returns ENOTFOUND if there is no such message and ECONFLICT if it is a
-// tombstone; the insert takes its row from the live message, so a reaction
-// racing a delete either lands before it (and goes with it) or is refused.
-func (s *Store) AddReaction(ctx context.Context, messageID, userID, name string) (bool, error) {
-	return s.insertIfLive(ctx, "add reaction", messageID, `
+// AddReaction records the user's reaction with the given name, and appends
+// changes. It reports false, and changes nothing, if the user already
+// reacted with that name. It returns ENOTFOUND if there is no such message
+// and ECONFLICT if it is a tombstone; the insert takes its row from the live
+// message, so a reaction racing a delete either lands before it (and goes
+// with it) or is refused.
+func (s *Store) AddReaction(
+	ctx context.Context, messageID, userID, name string, changes ...*parley.Change,
+) (bool, error) {
+	return s.insertIfLive(ctx, "add reaction", messageID, changes, `
 		INSERT INTO reactions (message_id, user_id, name)
 		SELECT id, ?, ? FROM messages WHERE id = ? AND deleted = 0
 		ON CONFLICT (message_id, user_id, name) DO NOTHING
@@ -23,10 +26,12 @@ func (s *Store) AddReaction(ctx context.Context, messageID, userID, name string)
 }
 
 // insertIfLive runs an INSERT … SELECT that takes its row from the message
-// if it is not a tombstone, and reports whether it inserted. When it did
-// not, it tells why: ENOTFOUND, ECONFLICT for a tombstone, or false for a row
-// that was there already.
-func (s *Store) insertIfLive(ctx context.Context, op, messageID, query string, args ...any) (bool, error) {
+// if it is not a tombstone, and reports whether it inserted; if it did, it
+// appends changes in the same transaction. When it did not, it tells why:
+// ENOTFOUND, ECONFLICT for a tombstone, or false for a row that was there
+// already.
+func (s *Store) insertIfLive(ctx context.Context, op, messageID string, changes []*parley.Change,
+	query string, args ...any) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: %s: %w", op, err)
@@ -44,26 +49,30 @@ func (s *Store) insertIfLive(ctx context.Context, op, messageID, query string, a
 		return false, err
 	}
 	if !inserted {
-		if err := whyUnchanged(ctx, tx, messageID); err != nil {
-			return false, err
-		}
+		return false, whyUnchanged(ctx, tx, messageID)
 	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return false, fmt.Errorf("sqlite: %s: %w", op, err)
+	}
+
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("sqlite: %s: %w", op, err)
 	}
 	return inserted, nil
 }
 
-// RemoveReaction removes the user's reaction with the given name. It reports
-// false if there was none.
-func (s *Store) RemoveReaction(ctx context.Context, messageID, userID, name string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
+// RemoveReaction removes the user's reaction with the given name, and
+// appends changes. It reports false, appending nothing, if there was none.
+func (s *Store) RemoveReaction(
+	ctx context.Context, messageID, userID, name string, changes ...*parley.Change,
+) (bool, error) {
+	removed, err := s.execChanging(ctx, changes, `
 		DELETE FROM reactions WHERE message_id = ? AND user_id = ? AND name = ?
 	`, messageID, userID, name)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: remove reaction: %w", err)
 	}
-	return affected(res, "remove reaction")
+	return removed, nil
 }
 
 // reactionsQuery selects the reactions of the messages whose IDs are in a

@@ -2,17 +2,20 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/parleychat/parley"
 )
 
 // MarkRead moves the user's read marker in the conversation forward to seq,
-// never back, and returns the marker as it is afterwards. A marker never
-// set is zero, so a seq below zero leaves it there. It returns ENOTFOUND if
-// the conversation is a channel's (its ID is not a direct conversation's)
-// and the channel does not exist, or no longer does.
+// never back, and returns the marker as it is afterwards. It appends
+// changes if the marker moved, and only then. A marker never set is zero,
+// so a seq below zero leaves it there. It returns ENOTFOUND if the
+// conversation is a channel's (its ID is not a direct conversation's) and
+// the channel does not exist, or no longer does.
 //
 // The marker needs its conversation's row, which a conversation without
 // messages does not have yet; MarkRead creates it as the first append
@@ -27,7 +30,9 @@ import (
 // are: if clients mark read often enough for that to matter, MarkRead could
 // go through the committer too, as its upsert gives the same result in any
 // order.
-func (s *Store) MarkRead(ctx context.Context, userID, conversationID string, seq int64) (int64, error) {
+func (s *Store) MarkRead(
+	ctx context.Context, userID, conversationID string, seq int64, changes ...*parley.Change,
+) (int64, error) {
 	var channelID string
 	if !parley.IsDMConversation(conversationID) {
 		channelID = conversationID
@@ -48,6 +53,16 @@ func (s *Store) MarkRead(ctx context.Context, userID, conversationID string, seq
 		return 0, fmt.Errorf("sqlite: mark read: %w", err)
 	}
 
+	// The marker before the move tells whether this call moved it. The
+	// transaction holds the write lock, so no other move comes between.
+	var before int64
+	err = tx.QueryRowContext(ctx, `
+		SELECT last_read FROM read_markers WHERE conversation_id = ? AND user_id = ?
+	`, conversationID, userID).Scan(&before)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("sqlite: mark read: %w", err)
+	}
+
 	var marker int64
 	if err := tx.QueryRowContext(ctx, `
 		INSERT INTO read_markers (conversation_id, user_id, last_read) VALUES (?, ?, max(?, 0))
@@ -56,6 +71,11 @@ func (s *Store) MarkRead(ctx context.Context, userID, conversationID string, seq
 		RETURNING last_read
 	`, conversationID, userID, seq).Scan(&marker); err != nil {
 		return 0, fmt.Errorf("sqlite: mark read: %w", err)
+	}
+	if marker > before {
+		if err := s.appendChanges(ctx, tx, changes); err != nil {
+			return 0, fmt.Errorf("sqlite: mark read: %w", err)
+		}
 	}
 
 	if err := tx.Commit(); err != nil {

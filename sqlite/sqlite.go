@@ -56,6 +56,10 @@ type Store struct {
 	closing     chan struct{}
 	done        chan struct{}
 
+	// changeStmts append the changes of every write (see appendChanges),
+	// prepared on db.
+	changeStmts *changeStatements
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -110,10 +114,16 @@ func Open(path string) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
+	if s.changeStmts, err = prepareChanges(context.Background(), s.db); err != nil {
+		s.appendStmts.Close()
+		s.db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 
 	// Readers are opened after the migrations so that none of them sees a
 	// half-made schema.
 	if s.rdb, err = sql.Open("sqlite", readDSN); err != nil {
+		s.changeStmts.Close()
 		s.appendStmts.Close()
 		s.db.Close()
 		return nil, fmt.Errorf("sqlite: open readers: %w", err)
@@ -226,8 +236,8 @@ func (s *Store) Close() error {
 		// close; it refreshes the statistics the query planner uses and is
 		// usually a no-op.
 		_, err := s.db.Exec("PRAGMA optimize")
-		s.closeErr = errors.Join(err, s.appendStmts.Close(), s.reads.Close(), s.rdb.Close(),
-			s.db.Close())
+		s.closeErr = errors.Join(err, s.appendStmts.Close(), s.changeStmts.Close(),
+			s.reads.Close(), s.rdb.Close(), s.db.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("sqlite: close: %w", s.closeErr)
 		}

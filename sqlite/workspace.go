@@ -12,7 +12,9 @@ import (
 // CreateWorkspace stores ws with its admin as the only member, and general,
 // its general channel, with the admin in it, in one transaction. It returns
 // ECONFLICT if the ID of the workspace or of the channel is taken, and
-// ENOTFOUND if the admin or the channel's creator does not exist.
+// ENOTFOUND if the admin or the channel's creator does not exist. It records
+// no change, and the admin's memberships start at the streams' positions
+// now: zero, for a new workspace and channel.
 func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -31,7 +33,8 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, gener
 	}
 
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO workspace_members (workspace_id, user_id) VALUES (?, ?)
+		INSERT INTO workspace_members (workspace_id, user_id, since)
+		VALUES (?1, ?2, coalesce((SELECT pos FROM streams WHERE id = ?1), 0))
 	`, ws.ID, ws.AdminID); err != nil {
 		return fmt.Errorf("sqlite: create workspace: %w", err)
 	}
@@ -67,12 +70,30 @@ func (s *Store) Workspace(ctx context.Context, id string) (*parley.Workspace, er
 	return &ws, nil
 }
 
-// DeleteWorkspace removes the workspace, or returns ENOTFOUND. Its channels,
-// their members and messages, and its members go with it, by the cascades of
-// the schema; direct messages between its members stay. Like DeleteChannel,
-// it holds the write lock until the last message is gone.
-func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM workspaces WHERE id = ?`, id)
+// DeleteWorkspace removes the workspace, or returns ENOTFOUND, and appends
+// changes, which are for other streams. Its channels, their members and
+// messages, and its members go with it, by the cascades of the schema, and
+// the streams of the workspace and of its channels with their changes;
+// direct messages between its members stay. Like DeleteChannel, it holds
+// the write lock until the last message is gone.
+func (s *Store) DeleteWorkspace(ctx context.Context, id string, changes ...*parley.Change) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete workspace: %w", err)
+	}
+	defer tx.Rollback()
+
+	// The streams of the workspace and its channels go first, while the
+	// channels that name them are still there; their changes go with them,
+	// by the cascade of the schema. If the workspace does not exist, all
+	// of it is rolled back.
+	if _, err := tx.ExecContext(ctx, `
+		DELETE FROM streams
+		WHERE id = ?1 OR id IN (SELECT id FROM channels WHERE workspace_id = ?1)
+	`, id); err != nil {
+		return fmt.Errorf("sqlite: delete workspace: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM workspaces WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete workspace: %w", err)
 	}
@@ -80,6 +101,13 @@ func (s *Store) DeleteWorkspace(ctx context.Context, id string) error {
 		return fmt.Errorf("sqlite: delete workspace: %w", err)
 	} else if n == 0 {
 		return parley.Errorf(parley.ENOTFOUND, "workspace not found")
+	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return fmt.Errorf("sqlite: delete workspace: %w", err)
+	}
+
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: delete workspace: %w", err)
 	}
 	return nil
 }
@@ -138,10 +166,14 @@ func (s *Store) WorkspacesOfUser(ctx context.Context, userID string) ([]*parley.
 }
 
 // AddWorkspaceMember makes the user a member of the workspace and of its
-// channel generalID, in one transaction. It reports false, changing nothing,
+// channel generalID, and appends changes, in one transaction. Each
+// membership records the position of its stream before those changes, as
+// where the user's view of it starts. It reports false, changing nothing,
 // if the user was a member already, and returns ENOTFOUND if the workspace,
 // the channel or the user does not exist.
-func (s *Store) AddWorkspaceMember(ctx context.Context, workspaceID, userID, generalID string) (bool, error) {
+func (s *Store) AddWorkspaceMember(
+	ctx context.Context, workspaceID, userID, generalID string, changes ...*parley.Change,
+) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: add workspace member: %w", err)
@@ -149,7 +181,8 @@ func (s *Store) AddWorkspaceMember(ctx context.Context, workspaceID, userID, gen
 	defer tx.Rollback()
 
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO workspace_members (workspace_id, user_id) VALUES (?, ?)
+		INSERT INTO workspace_members (workspace_id, user_id, since)
+		VALUES (?1, ?2, coalesce((SELECT pos FROM streams WHERE id = ?1), 0))
 		ON CONFLICT (workspace_id, user_id) DO NOTHING
 	`, workspaceID, userID)
 	if isForeignKey(err) {
@@ -164,11 +197,15 @@ func (s *Store) AddWorkspaceMember(ctx context.Context, workspaceID, userID, gen
 	}
 
 	if _, err := tx.ExecContext(ctx, `
-		INSERT INTO channel_members (channel_id, user_id) VALUES (?, ?)
+		INSERT INTO channel_members (channel_id, user_id, since)
+		VALUES (?1, ?2, coalesce((SELECT pos FROM streams WHERE id = ?1), 0))
 		ON CONFLICT (channel_id, user_id) DO NOTHING
 	`, generalID, userID); isForeignKey(err) {
 		return false, parley.Errorf(parley.ENOTFOUND, "channel not found")
 	} else if err != nil {
+		return false, fmt.Errorf("sqlite: add workspace member: %w", err)
+	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
 		return false, fmt.Errorf("sqlite: add workspace member: %w", err)
 	}
 
@@ -179,9 +216,11 @@ func (s *Store) AddWorkspaceMember(ctx context.Context, workspaceID, userID, gen
 }
 
 // RemoveWorkspaceMember removes the user from the workspace and from every
-// channel in it, in one transaction. It reports false if the user was not a
-// member.
-func (s *Store) RemoveWorkspaceMember(ctx context.Context, workspaceID, userID string) (bool, error) {
+// channel in it, and appends changes, in one transaction. It reports false,
+// appending nothing, if the user was not a member.
+func (s *Store) RemoveWorkspaceMember(
+	ctx context.Context, workspaceID, userID string, changes ...*parley.Change,
+) (bool, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: remove workspace member: %w", err)
@@ -205,6 +244,9 @@ func (s *Store) RemoveWorkspaceMember(ctx context.Context, workspaceID, userID s
 		WHERE user_id = ?
 		AND channel_id IN (SELECT id FROM channels WHERE workspace_id = ?)
 	`, userID, workspaceID); err != nil {
+		return false, fmt.Errorf("sqlite: remove workspace member: %w", err)
+	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
 		return false, fmt.Errorf("sqlite: remove workspace member: %w", err)
 	}
 

@@ -36,7 +36,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) parley.Store) {
 	cases := slices.Concat(userCases, tokenCases, workspaceCases, channelCases,
 		messageCases, editCases, threadCases, reactionCases, pinCases, storeCases,
-		accountCases, importCases, readCases)
+		accountCases, importCases, readCases, changeCases, streamCases)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			c.run(t, newStore(t))

@@ -55,6 +55,9 @@ type Main struct {
 	Hub     *realtime.Hub
 	Service *app.Service
 	Server  *parleyhttp.Server
+
+	stopPruning context.CancelFunc
+	pruned      chan struct{} // closed when pruning has stopped
 }
 
 // NewMain returns a Main with the default settings.
@@ -168,6 +171,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.Service.Open(ctx); err != nil {
 		return err
 	}
+	pruneCtx, stop := context.WithCancel(context.Background())
+	m.stopPruning, m.pruned = stop, make(chan struct{})
+	go func() {
+		defer close(m.pruned)
+		m.Service.KeepPruning(pruneCtx)
+	}()
 
 	srv := &parleyhttp.Server{
 		Service: m.Service, Hub: m.Hub, Logger: m.Logger.With("component", "http"),
@@ -200,6 +209,10 @@ func (m *Main) Close() error {
 		if err := m.Server.Close(ctx); err != nil {
 			firstErr = err
 		}
+	}
+	if m.stopPruning != nil {
+		m.stopPruning()
+		<-m.pruned
 	}
 	if m.Store != nil {
 		if err := m.Store.Close(); err != nil && firstErr == nil {
