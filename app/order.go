@@ -5,55 +5,55 @@ import (
 	"time"
 )
 
-// maxOrderWait bounds how long the push of a message waits for the push of
-// the one before it in its conversation. The wait is normally the time the
-// pushes before it take; it runs out only when a seq is never pushed here.
+// maxOrderWait bounds how long the push of a change waits for the push of
+// the one before it in its stream. The wait is normally the time the pushes
+// before it take; it runs out only when a position is never pushed here.
 const maxOrderWait = time.Second
 
-// orderIdle is how long a conversation's push order is remembered after
-// its last push.
+// orderIdle is how long a stream's push order is remembered after its last
+// push.
 const orderIdle = 10 * time.Minute
 
-// pushOrder makes the messages of one conversation go out in seq order on
-// this node. Sends that the store commits together return together, and
-// their goroutines would otherwise push in whatever order they are
-// scheduled; a client that catches up with after=<highest seq seen> would
-// then skip a message it had not received yet.
+// pushOrder makes the changes of one stream go out in position order on
+// this node (and so the new messages of a conversation in seq order). Sends
+// that the store commits together return together, and their goroutines
+// would otherwise push in whatever order they are scheduled; a client would
+// see a position skip ahead and have to call GET /sync for nothing.
 //
-// A push waits for the one of the seq before it, at most maxOrderWait: a
-// seq may never be pushed here (a message imported into a conversation in
-// use), and must not hold the conversation up for long. A conversation is
-// remembered while it is active; the first push after a long quiet does not
-// wait, so two messages committed at that very moment may still go out in
-// either order.
+// A push waits for the one of the position before it, at most maxOrderWait:
+// a push may never come (its request failed after the write), and must not
+// hold the stream up for long. A stream is remembered while it is active;
+// the first push after a long quiet does not wait, so two changes committed
+// at that very moment may still go out in either order, which the client
+// notices and mends with GET /sync.
 //
-// This holds for one node, where every live message is pushed by the node
-// that stored it. With several nodes, messages stored elsewhere reach this
-// one through the broker, and the order must come from there: waiting for
-// them here would stall every conversation that two nodes write to.
+// This holds for one node, where every change is pushed by the node that
+// stored it. With several nodes, changes stored elsewhere reach this one
+// through the broker, and the order must come from there: waiting for them
+// here would stall every stream that two nodes write to.
 type pushOrder struct {
-	mu    sync.Mutex
-	convs map[string]*convOrder
-	swept time.Time
+	mu      sync.Mutex
+	streams map[string]*streamOrder
+	swept   time.Time
 }
 
-// convOrder is one conversation's place in its pushes.
-type convOrder struct {
+// streamOrder is one stream's place in its pushes.
+type streamOrder struct {
 	mu      sync.Mutex
-	next    int64         // the seq expected to go out next
+	next    int64         // the position expected to go out next
 	changed chan struct{} // closed and replaced each time next moves
 	used    time.Time
 }
 
-// inOrder runs push, the push of the message with the given seq, after the
-// push of seq-1 in the conversation, or after maxOrderWait.
-func (po *pushOrder) inOrder(conversationID string, seq int64, push func()) {
-	o := po.conversation(conversationID, seq)
+// inOrder runs push, the push of the change at position pos of the stream,
+// after the push of pos-1, or after maxOrderWait.
+func (po *pushOrder) inOrder(stream string, pos int64, push func()) {
+	o := po.stream(stream, pos)
 	timeout := time.NewTimer(maxOrderWait)
 	defer timeout.Stop()
 	for {
 		o.mu.Lock()
-		if seq <= o.next {
+		if pos <= o.next {
 			break
 		}
 		changed := o.changed
@@ -69,38 +69,38 @@ func (po *pushOrder) inOrder(conversationID string, seq int64, push func()) {
 
 	defer o.mu.Unlock()
 	push()
-	if seq >= o.next {
-		o.next = seq + 1
+	if pos >= o.next {
+		o.next = pos + 1
 		close(o.changed)
 		o.changed = make(chan struct{})
 	}
 	o.used = time.Now()
 }
 
-// conversation returns the order of a conversation, starting it at seq if
-// it is not remembered, and forgets conversations long quiet.
-func (po *pushOrder) conversation(id string, seq int64) *convOrder {
+// stream returns the order of a stream, starting it at pos if it is not
+// remembered, and forgets streams long quiet.
+func (po *pushOrder) stream(id string, pos int64) *streamOrder {
 	po.mu.Lock()
 	defer po.mu.Unlock()
 	now := time.Now()
-	if po.convs == nil {
-		po.convs = map[string]*convOrder{}
+	if po.streams == nil {
+		po.streams = map[string]*streamOrder{}
 	}
 	if now.Sub(po.swept) > time.Minute {
-		for k, o := range po.convs {
+		for k, o := range po.streams {
 			if o.mu.TryLock() {
 				if now.Sub(o.used) > orderIdle {
-					delete(po.convs, k)
+					delete(po.streams, k)
 				}
 				o.mu.Unlock()
 			}
 		}
 		po.swept = now
 	}
-	o := po.convs[id]
+	o := po.streams[id]
 	if o == nil {
-		o = &convOrder{next: seq, changed: make(chan struct{}), used: now}
-		po.convs[id] = o
+		o = &streamOrder{next: pos, changed: make(chan struct{}), used: now}
+		po.streams[id] = o
 	}
 	return o
 }
