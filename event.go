@@ -69,8 +69,9 @@ func newEvent(typ string, head []byte, userIDs []string, payload any) (*Event, e
 // Publisher delivers events to the connections of their receivers.
 //
 // Publish never waits on a slow connection: a connection that cannot keep up
-// is closed instead, and its client catches up from history. It is safe for
-// concurrent use. Delivery is best effort; history is the record.
+// is closed instead, and its client catches up with GET /sync. It is safe
+// for concurrent use. Delivery is best effort; the change streams are the
+// record.
 type Publisher interface {
 	Publish(ctx context.Context, e *Event)
 }
@@ -97,6 +98,6 @@ type Subscription interface {
 	Frames() <-chan []byte
 	// Slow reports whether the subscription was ended because it could not
 	// keep up. The writer then stops at once and closes its connection
-	// with code 1013; its client catches up from history.
+	// with code 1013; its client catches up with GET /sync.
 	Slow() bool
 }

@@ -88,7 +88,7 @@ type TokenStore interface {
 type WorkspaceStore interface {
 	// CreateWorkspace stores ws with its admin as the only member, and its
 	// general channel with the admin in it, all or nothing.
-	CreateWorkspace(ctx context.Context, ws *Workspace, general *Channel) error
+	CreateWorkspace(ctx context.Context, ws *Workspace, general *Channel, changes ...*Change) error
 	// Workspace returns the workspace with the given ID (without Users or
 	// Channels), or ENOTFOUND.
 	Workspace(ctx context.Context, id string) (*Workspace, error)

@@ -33,10 +33,17 @@ const (
 // SyncPage is an answer of GET /sync: changes in the order of their
 // positions within each stream, and the token to ask from next time. While
 // HasMore is set, the client asks again at once with the new token.
+//
+// Positions lists every stream the caller reads now, with the position the
+// new token stands at in it: a client starts each stream there, so that the
+// next pushed change of the stream is the next one it applies. A stream
+// missing from it is one the caller no longer reads, whatever the changes
+// of the answer, which come in no order across streams, seem to say.
 type SyncPage struct {
 	Changes   []json.RawMessage `json:"changes"`
 	SyncToken string            `json:"sync_token"`
 	HasMore   bool              `json:"has_more"`
+	Positions map[string]int64  `json:"positions"`
 }
 
 // Sync answers every change since the token in every stream the caller
@@ -68,9 +75,12 @@ func (s *Service) Sync(ctx context.Context, since string, n *int64) (*SyncPage, 
 	// Pages of one token fill up in the same order each time.
 	slices.SortFunc(streams, func(a, b parley.StreamPosition) int { return strings.Compare(a.Stream, b.Stream) })
 
-	page := &SyncPage{Changes: []json.RawMessage{}}
+	page := &SyncPage{Changes: []json.RawMessage{}, Positions: make(map[string]int64, len(streams))}
 	if since == "" {
-		page.SyncToken = s.syncToken(u.ID, streams, nil)
+		for _, st := range streams {
+			page.Positions[st.Stream] = st.Latest
+		}
+		page.SyncToken = s.syncToken(u.ID, streams, page.Positions)
 		return page, nil
 	}
 	from, err := s.readSyncToken(u.ID, since)
@@ -106,6 +116,7 @@ func (s *Service) Sync(ctx context.Context, since string, n *int64) (*SyncPage, 
 			page.HasMore = true
 		}
 	}
+	page.Positions = at
 	page.SyncToken = s.syncToken(u.ID, streams, at)
 	return page, nil
 }

@@ -35,8 +35,8 @@ func TestSyncRetention(t *testing.T) {
 	if _, err := svc.PostChannelMessage(annCtx, ws.ID, general.ID, app.Draft{Text: "new"}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := svc.PruneChanges(annCtx); err != nil || n != 1 {
-		t.Fatalf("PruneChanges=%d, %v; want the one old change", n, err)
+	if n, err := svc.PruneChanges(annCtx); err != nil || n != 3 {
+		t.Fatalf("PruneChanges=%d, %v; want the three old changes: ann's two joins and the message", n, err)
 	}
 
 	if _, err := svc.Sync(annCtx, old.SyncToken, nil); parley.ErrorCode(err) != parley.EINVALID {

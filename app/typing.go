@@ -86,6 +86,8 @@ func (s *Service) Typing(ctx context.Context, r TypingRequest) error {
 			return parley.Errorf(parley.ENOTFOUND, "user not found")
 		}
 		c, e.Receiver = directConversation(u.ID, to.ID), to.Email
+	case r.ChannelID == "":
+		return parley.Errorf(parley.EINVALID, "give workspace_id and channel_id, or receiver")
 	default:
 		if c, err = s.channelConversation(ctx, u.ID, r.WorkspaceID, r.ChannelID); err != nil {
 			return err

@@ -32,11 +32,15 @@ func (s *Service) CreateWorkspace(ctx context.Context, name string) (*parley.Wor
 		ID: newID("C"), Name: parley.GeneralChannelName, WorkspaceID: ws.ID,
 		CreatorID: u.ID, CreatedAt: now,
 	}
-	if err := s.Store.CreateWorkspace(ctx, ws, general); err != nil {
+	// The creator's other devices learn of the workspace, and of general,
+	// as an invited member does: by their joins, the first change of each.
+	changes := s.joinedWorkspace(ws.ID, general.ID, u)
+	if err := s.Store.CreateWorkspace(ctx, ws, general, changes...); err != nil {
 		return nil, err
 	}
 
 	s.Logger.InfoContext(ctx, "workspace created", "workspace_id", ws.ID, "user_id", u.ID)
+	s.push(ctx, changes, nil)
 	return s.describeWorkspace(ctx, u, ws)
 }
 
@@ -124,9 +128,8 @@ func (s *Service) InviteToWorkspace(ctx context.Context, workspaceID, email stri
 		return nil, err
 	}
 
-	change := s.newChange(ws.ID, EventMemberJoinedWorkspace,
-		&MembershipEvent{WorkspaceID: ws.ID, User: invitee.Email, UserID: invitee.ID})
-	added, err := s.Store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID, change)
+	changes := s.joinedWorkspace(ws.ID, general.ID, invitee)
+	added, err := s.Store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID, changes...)
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +140,7 @@ func (s *Service) InviteToWorkspace(ctx context.Context, workspaceID, email stri
 	if added {
 		s.Logger.InfoContext(ctx, "workspace member added",
 			"workspace_id", ws.ID, "user_id", invitee.ID, "by", u.ID)
-		s.push(ctx, []*parley.Change{change}, nil)
+		s.push(ctx, changes, nil)
 	}
 	return m, nil
 }
@@ -174,10 +177,20 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 		return s.deleteWorkspace(ctx, u, ws)
 	}
 
-	// Those who stay learn in the workspace's stream, the one who left in
-	// their own, since they no longer read the workspace's.
+	// Those who stay learn in the workspace's stream, and in each channel
+	// the member leaves with it; the one who left learns in their own
+	// stream, since they no longer read the others. A channel joined
+	// between this list and the removal is left without a word of its own.
 	changes := s.changesTo([]string{ws.ID, target.ID}, EventMemberLeftWorkspace,
 		&MembershipEvent{WorkspaceID: ws.ID, User: target.Email, UserID: target.ID})
+	channels, err := s.Store.ChannelIDsOfUser(ctx, ws.ID, target.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range channels {
+		changes = append(changes, s.newChange(id, EventMemberLeftChannel,
+			&MembershipEvent{WorkspaceID: ws.ID, ChannelID: id, User: target.Email, UserID: target.ID}))
+	}
 	removed, err := s.Store.RemoveWorkspaceMember(ctx, ws.ID, target.ID, changes...)
 	if err != nil {
 		return err
@@ -285,4 +298,15 @@ func (s *Service) generalChannel(ctx context.Context, workspaceID string) (*parl
 		}
 	}
 	return nil, parley.Errorf(parley.ENOTFOUND, "workspace has no general channel")
+}
+
+// joinedWorkspace returns the changes of a user joining a workspace and,
+// with it, its general channel.
+func (s *Service) joinedWorkspace(workspaceID, generalID string, u *parley.User) []*parley.Change {
+	return []*parley.Change{
+		s.newChange(workspaceID, EventMemberJoinedWorkspace,
+			&MembershipEvent{WorkspaceID: workspaceID, User: u.Email, UserID: u.ID}),
+		s.newChange(generalID, EventMemberJoinedChannel,
+			&MembershipEvent{WorkspaceID: workspaceID, ChannelID: generalID, User: u.Email, UserID: u.ID}),
+	}
 }

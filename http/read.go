@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
 )
 
@@ -30,6 +31,12 @@ func (s *Server) handleSync(w http.ResponseWriter, r *http.Request) {
 		Error(w, r, err)
 		return
 	}
-	page, err := s.Service.Sync(r.Context(), r.URL.Query().Get("since"), limit)
+	since := r.URL.Query().Get("since")
+	if since == "" && r.URL.Query().Has("since") {
+		// An empty token is a client's bug, not a request for a new one.
+		Error(w, r, parley.Errorf(parley.EINVALID, "since is empty: leave it out to get a token for now"))
+		return
+	}
+	page, err := s.Service.Sync(r.Context(), since, limit)
 	reply(w, r, http.StatusOK, page, err)
 }

@@ -242,7 +242,7 @@ func (c *wsConn) writeLoop() {
 func (c *wsConn) end() {
 	code, reason := closeGoingAway, "server shutting down"
 	if c.sub.Slow() {
-		code, reason = closeTryAgain, "too slow: catch up from history"
+		code, reason = closeTryAgain, "too slow: catch up with GET /sync"
 		c.logger.Warn("websocket closed: slow consumer")
 	}
 	msg := websocket.FormatCloseMessage(code, reason)

@@ -21,7 +21,7 @@ var (
 
 // Hub delivers events to the subscriptions of their receivers. It never
 // waits on a subscriber: a subscription whose queue is full is ended and
-// counted as a slow consumer, and its client catches up from history.
+// counted as a slow consumer, and its client catches up with GET /sync.
 //
 // A Hub is safe for concurrent use. Create one with [NewHub].
 type Hub struct {

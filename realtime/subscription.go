@@ -28,7 +28,7 @@ func (s *Subscription) Frames() <-chan []byte {
 
 // Slow reports whether the subscription ended because its queue was full.
 // The connection should then be closed with a code that tells the client to
-// catch up from history (1013, "try again later"). The hub counts slow
+// catch up with GET /sync (1013, "try again later"). The hub counts slow
 // consumers but does not log them: the connection's owner knows more worth
 // logging about it, such as the connection ID and the remote address.
 func (s *Subscription) Slow() bool {

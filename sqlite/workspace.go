@@ -15,7 +15,7 @@ import (
 // ENOTFOUND if the admin or the channel's creator does not exist. It records
 // no change, and the admin's memberships start at the streams' positions
 // now: zero, for a new workspace and channel.
-func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel) error {
+func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel, changes ...*parley.Change) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: create workspace: %w", err)
@@ -45,6 +45,9 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, gener
 	ch.WorkspaceID = ws.ID
 	if err := createChannel(ctx, tx, &ch, ws.AdminID); err != nil {
 		return err
+	}
+	if err := s.appendChanges(ctx, tx, changes); err != nil {
+		return fmt.Errorf("sqlite: create workspace: %w", err)
 	}
 
 	if err := tx.Commit(); err != nil {

@@ -295,8 +295,17 @@ func testChangesWorkspaceWrites(t *testing.T, s parley.Store) {
 		}
 	}
 	deleteWorkspace := func(c *parley.Change) error { return s.DeleteWorkspace(ctx, ws.ID, c) }
+	createWorkspace := func(id string) func(c *parley.Change) error {
+		return func(c *parley.Change) error {
+			other, general := NewWorkspace(ann, "Other")
+			other.ID = id
+			return s.CreateWorkspace(ctx, other, general, c)
+		}
+	}
 
 	runChangeSteps(t, s, ann.ID, []changeStep{
+		{"CreateWorkspace", true, "", createWorkspace(NewID("ws"))},
+		{"CreateWorkspace/ErrConflict", false, parley.ECONFLICT, createWorkspace(ws.ID)},
 		{"AddWorkspaceMember", true, "", addMember(ws.ID, true)},
 		{"AddWorkspaceMember/AlreadyMember", false, "", addMember(ws.ID, false)},
 		{"AddWorkspaceMember/ErrNotFound", false, parley.ENOTFOUND, addMember(NewID("ws"), false)},

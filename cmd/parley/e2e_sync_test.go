@@ -147,6 +147,57 @@ func TestSync(t *testing.T) {
 		}
 	})
 
+	t.Run("OKWorkspaceJoinsAndLeaves", func(t *testing.T) {
+		// Creating a workspace and being invited to one both come as the
+		// joins of the workspace and its general channel; leaving it,
+		// as a leave of each channel for those who stay.
+		annToken := s.MustSync(t, ann, "", 0).SyncToken
+		catToken := s.MustSync(t, cat, "", 0).SyncToken
+		team := s.MustCreateWorkspace(t, ann, "team")
+		teamGeneral := General(t, team)
+		side := s.MustCreateChannel(t, ann, team, "side", false)
+		s.MustInvite(t, ann, team, cat)
+		s.MustJoin(t, ann, side, cat)
+
+		changes, _ := s.MustSyncAll(t, ann, annToken, 0)
+		if got := types(changes); !slices.Contains(got, "member_joined_workspace") ||
+			!slices.Contains(got, "member_joined_channel") {
+			t.Fatalf("the creator's changes=%v, want their joins of the workspace and general", got)
+		}
+		p := s.MustSync(t, cat, catToken, 0)
+		if _, ok := p.Positions[teamGeneral.ID]; !ok {
+			t.Fatalf("cat's positions %v lack the general channel she was invited into", p.Positions)
+		}
+		catJoins := 0
+		for _, raw := range p.Changes {
+			if c := changeOf(raw); c.Type == "member_joined_channel" && c.UserID == cat.User.ID {
+				catJoins++
+			}
+		}
+		if catJoins != 2 {
+			t.Fatalf("cat sees %d of her channel joins, want 2 (general, side)", catJoins)
+		}
+
+		annToken = s.MustSync(t, ann, "", 0).SyncToken
+		s.MustDo(t, leaveWorkspaceReq(ann, team, cat), http.StatusOK, nil)
+		changes, _ = s.MustSyncAll(t, ann, annToken, 0)
+		left := map[string]bool{}
+		for _, c := range changes {
+			if c.Type == "member_left_channel" && c.UserID == cat.User.ID {
+				left[c.ChannelID] = true
+			}
+		}
+		if !left[teamGeneral.ID] || !left[side.ID] || !slices.Contains(types(changes), "member_left_workspace") {
+			t.Fatalf("ann's changes after cat left=%+v, want cat leaving the workspace, general and side", changes)
+		}
+		catPage := s.MustSync(t, cat, p.SyncToken, 0)
+		for _, id := range []string{team.ID, teamGeneral.ID, side.ID} {
+			if _, ok := catPage.Positions[id]; ok {
+				t.Fatalf("cat still reads %s after leaving the workspace: %v", id, catPage.Positions)
+			}
+		}
+	})
+
 	t.Run("Refused", func(t *testing.T) {
 		s.MustSend(t, ann, general, text("so the token is not empty"))
 		token := s.MustSync(t, bob, "", 0).SyncToken
@@ -162,6 +213,7 @@ func TestSync(t *testing.T) {
 			req  Req
 		}{
 			{"Garbage", syncReq(bob, "not a token", 0)},
+			{"Empty", Req{Method: "GET", Path: "/sync?since=", Token: bob.AccessToken}},
 			{"Truncated", syncReq(bob, token[:len(token)/2], 0)},
 			{"Edited", syncReq(bob, base64.RawURLEncoding.EncodeToString(edited), 0)},
 			{"AnotherUsers", syncReq(cat, token, 0)},
@@ -212,6 +264,7 @@ func TestSyncResume(t *testing.T) {
 	s.MustInvite(t, ann, ws, bob)
 	general := General(t, ws)
 
+	start := s.MustSync(t, bob, "", 0)
 	c := s.MustConnect(t, bob)
 	hello := changeOf(c.Frames()[0].Raw)
 	var helloToken struct {
@@ -236,11 +289,16 @@ func TestSyncResume(t *testing.T) {
 	if len(changes) != 4 || changes[0] != pushed {
 		t.Fatalf("sync from the hello's token=%+v, want the pushed %+v first, then 3", changes, pushed)
 	}
-	r := NewReplica(nil)
-	r.Apply(pushed)
-	for _, ch := range changes {
-		r.Apply(ch)
+	r := NewReplica()
+	r.ApplySynced(start)
+	if r.ApplyPushed(pushed) {
+		t.Fatalf("the pushed change %+v does not follow the start %v", pushed, start.Positions)
 	}
+	s.MustSyncPages(t, bob, helloToken.SyncToken, 0, func(p *SyncPage) {
+		if err := r.ApplySynced(p); err != nil {
+			t.Fatal(err)
+		}
+	})
 	if r.Repeats != 1 || r.Gaps != 0 || len(r.Applied()) != 4 {
 		t.Fatalf("replica: %d applied, %d repeats, %d gaps; want 4, 1, 0", len(r.Applied()), r.Repeats, r.Gaps)
 	}

@@ -14,6 +14,7 @@ type SyncPage struct {
 	Changes   []json.RawMessage `json:"changes"`
 	SyncToken string            `json:"sync_token"`
 	HasMore   bool              `json:"has_more"`
+	Positions map[string]int64  `json:"positions"`
 }
 
 // Change is a change frame, pushed or synced, with the fields the sync
@@ -73,56 +74,91 @@ func (s *Server) MustSync(tb testing.TB, as *Session, token string, limit int) *
 func (s *Server) MustSyncAll(tb testing.TB, as *Session, token string, limit int) ([]Change, string) {
 	tb.Helper()
 	var all []Change
-	for range 10_000 {
-		p := s.MustSync(tb, as, token, limit)
+	token = s.MustSyncPages(tb, as, token, limit, func(p *SyncPage) {
 		for _, raw := range p.Changes {
 			all = append(all, changeOf(raw))
 		}
+	})
+	return all, token
+}
+
+// MustSyncPages follows GET /sync from token while it has more, passing
+// each page to f, and returns the last token.
+func (s *Server) MustSyncPages(tb testing.TB, as *Session, token string, limit int, f func(*SyncPage)) string {
+	tb.Helper()
+	for range 10_000 {
+		p := s.MustSync(tb, as, token, limit)
+		f(p)
 		token = p.SyncToken
 		if !p.HasMore {
-			return all, token
+			return token
 		}
 	}
 	tb.Fatalf("GET /sync still has more after 10,000 pages")
-	return nil, ""
+	return ""
 }
 
-// Replica is what a client holds of its streams: the changes it applied,
-// in the order it applied them, and the highest position of each stream.
-// It applies a change only at the next position of its stream, as the API
-// asks of clients: one at or below is a repeat, one past it means a change
-// was missed, and the client syncs.
+// Replica is what a client holds of its streams, kept by the rules the
+// README gives clients: the changes it applied, in the order it applied
+// them, and the position it stands at in each stream it reads.
 type Replica struct {
 	mu      sync.Mutex
 	at      map[string]int64
 	applied []Change
-	// Repeats counts changes dropped as seen already; Gaps, changes that
-	// came past the next position, for which the client syncs.
+	// Repeats counts changes dropped as seen already; Gaps, pushed changes
+	// that came past the next position or in a stream the replica did not
+	// know, for which the client syncs.
 	Repeats, Gaps int
 }
 
-// NewReplica returns a replica that starts each stream at the position
-// given, and any other at zero.
-func NewReplica(start map[string]int64) *Replica {
-	r := &Replica{at: map[string]int64{}}
-	for k, v := range start {
-		r.at[k] = v
-	}
-	return r
+// NewReplica returns a replica that reads no stream yet.
+func NewReplica() *Replica {
+	return &Replica{at: map[string]int64{}}
 }
 
-// Apply applies c if it is the next change of its stream, and reports
-// whether it had to be dropped because one before it is missing.
-func (r *Replica) Apply(c Change) (gap bool) {
+// ApplySynced applies a page of GET /sync: every change past the position
+// of its stream, which must come next, and then the page's positions. It
+// returns an error if the page skipped a position.
+func (r *Replica) ApplySynced(p *SyncPage) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	switch at := r.at[c.Stream]; {
+	for _, raw := range p.Changes {
+		c := changeOf(raw)
+		at, known := r.at[c.Stream]
+		if c.Pos <= at {
+			r.Repeats++
+			continue
+		} else if known && c.Pos != at+1 {
+			return fmt.Errorf("GET /sync skipped in %s from %d to %d", c.Stream, at, c.Pos)
+		}
+		r.at[c.Stream] = c.Pos
+		r.applied = append(r.applied, c)
+	}
+	for stream := range r.at {
+		if _, ok := p.Positions[stream]; !ok {
+			delete(r.at, stream) // no longer read
+		}
+	}
+	for stream, pos := range p.Positions {
+		r.at[stream] = max(r.at[stream], pos)
+	}
+	return nil
+}
+
+// ApplyPushed applies a pushed change if it is the next of its stream, and
+// reports whether the client must sync: the change skipped ahead, or came
+// in a stream the client does not know yet.
+func (r *Replica) ApplyPushed(c Change) (mustSync bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, known := r.at[c.Stream]
+	switch {
+	case !known || c.Pos > at+1:
+		r.Gaps++
+		return true
 	case c.Pos <= at:
 		r.Repeats++
 		return false
-	case c.Pos > at+1 && at > 0:
-		r.Gaps++
-		return true
 	}
 	r.at[c.Stream] = c.Pos
 	r.applied = append(r.applied, c)
