@@ -65,7 +65,8 @@ type ChangeStore interface {
 	// empty), each workspace and channel they are a member of, and each
 	// direct conversation that holds a message sent or received by them.
 	Streams(ctx context.Context, userID string) ([]StreamPosition, error)
-	// PruneChanges removes the changes created before t, and returns how
+	// PruneChanges removes the changes created before the given time, and
+	// returns how
 	// many it removed. Changes returns the rest of each stream; a read that
 	// starts before what was removed is refused with EINVALID, since the
 	// position it starts from was given by a client too late to use it.

@@ -87,7 +87,8 @@ type TokenStore interface {
 // WorkspaceStore keeps workspaces and their members.
 type WorkspaceStore interface {
 	// CreateWorkspace stores ws with its admin as the only member, and its
-	// general channel with the admin in it, all or nothing.
+	// general channel with the admin in it, and appends changes, all or
+	// nothing.
 	CreateWorkspace(ctx context.Context, ws *Workspace, general *Channel, changes ...*Change) error
 	// Workspace returns the workspace with the given ID (without Users or
 	// Channels), or ENOTFOUND.

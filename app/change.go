@@ -81,10 +81,11 @@ func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*par
 	if err != nil {
 		return nil, err
 	}
-	if err := s.describeMessages(ctx, m); err != nil {
+	err = s.describeMessages(ctx, m)
+	s.push(ctx, []*parley.Change{change}, described(m, err), u.ID)
+	if err != nil {
 		return nil, err
 	}
-	s.push(ctx, []*parley.Change{change}, m, u.ID)
 	return m, nil
 }
 
@@ -111,12 +112,13 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.describeMessages(ctx, m); err != nil {
-		return nil, err
-	}
 	if deleted {
 		s.Logger.InfoContext(ctx, "message deleted", "message_id", m.ID, "user_id", u.ID)
-		s.push(ctx, []*parley.Change{change}, m, u.ID)
+	}
+	err = s.describeMessages(ctx, m)
+	s.push(ctx, []*parley.Change{change}, described(m, err), u.ID)
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -157,28 +159,28 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 		return nil, parley.Errorf(parley.ECONFLICT, "a message takes at most %d different reactions", MaxReactionNames)
 	}
 
-	var changed bool
 	typ := parley.EventReactionAdded
 	if !add {
 		typ = parley.EventReactionRemoved
 	}
 	change := s.messageChange(m, typ, messageFact{UserID: u.ID, Name: name})
+	// A reaction already there, or not there to remove, appends no
+	// change, and push skips it.
 	if add {
-		changed, err = s.Store.AddReaction(ctx, m.ID, u.ID, name, change)
+		_, err = s.Store.AddReaction(ctx, m.ID, u.ID, name, change)
 	} else {
-		changed, err = s.Store.RemoveReaction(ctx, m.ID, u.ID, name, change)
+		_, err = s.Store.RemoveReaction(ctx, m.ID, u.ID, name, change)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if m, err = s.Store.Message(ctx, m.ID); err != nil {
-		return nil, err
+	m, err = s.Store.Message(ctx, m.ID)
+	if err == nil {
+		err = s.describeMessages(ctx, m)
 	}
-	if err := s.describeMessages(ctx, m); err != nil {
+	s.push(ctx, []*parley.Change{change}, described(m, err), u.ID)
+	if err != nil {
 		return nil, err
-	}
-	if changed {
-		s.push(ctx, []*parley.Change{change}, m, u.ID)
 	}
 	return m, nil
 }

@@ -38,10 +38,10 @@ func (s *Service) CreateChannel(ctx context.Context, workspaceID, name string, p
 	}
 
 	s.Logger.InfoContext(ctx, "channel created", "workspace_id", ws.ID, "channel_id", ch.ID, "user_id", u.ID)
+	s.push(ctx, []*parley.Change{created}, nil)
 	if err := s.describeChannel(ctx, ch); err != nil {
 		return nil, err
 	}
-	s.push(ctx, []*parley.Change{created}, nil)
 	return ch, nil
 }
 
@@ -160,6 +160,11 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	if err != nil {
 		return nil, err
 	}
+	if added {
+		s.Logger.InfoContext(ctx, "channel member added",
+			"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
+		s.push(ctx, []*parley.Change{change}, nil)
+	}
 	// The target may have left the workspace between the check and the
 	// join; leaving takes them out of every channel at once, so a join that
 	// landed after it is undone here. One that lands before it is undone by
@@ -171,19 +176,10 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 		if _, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID, left...); err != nil {
 			return nil, err
 		}
-		s.push(ctx, append([]*parley.Change{change}, left...), nil)
+		s.push(ctx, left, nil)
 		return nil, parley.Errorf(parley.ENOTFOUND, "user is not a member of this workspace")
 	}
-	m, err := s.channelMembers(ctx, v.channel)
-	if err != nil {
-		return nil, err
-	}
-	if added {
-		s.Logger.InfoContext(ctx, "channel member added",
-			"channel_id", v.channel.ID, "user_id", target.ID, "by", u.ID)
-		s.push(ctx, []*parley.Change{change}, nil)
-	}
-	return m, nil
+	return s.channelMembers(ctx, v.channel)
 }
 
 // LeaveChannel removes a user from a channel. A member may remove themself;
@@ -343,15 +339,11 @@ func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID stri
 	} else if err != nil {
 		return nil, err
 	}
-	if err := s.describeChannel(ctx, ch); err != nil {
-		return nil, err
-	}
-
 	if change.Pos != 0 {
 		s.Logger.InfoContext(ctx, "channel updated", "channel_id", ch.ID, "user_id", u.ID)
 		s.push(ctx, []*parley.Change{change}, nil)
 	}
-	return ch, nil
+	return ch, s.describeChannel(ctx, ch)
 }
 
 // check validates a settings change and turns it into a store update.

@@ -177,15 +177,14 @@ func (s *Service) post(ctx context.Context, u *parley.User, c *conversation, d D
 	if err != nil {
 		return nil, err
 	}
-	if err := s.describeMessages(ctx, m); err != nil {
+	if created {
+		s.stored.Add(1)
+	}
+	err = s.describeMessages(ctx, m)
+	s.push(ctx, changes, described(m, err))
+	if err != nil {
 		return nil, err
 	}
-	if !created {
-		return m, nil
-	}
-
-	s.stored.Add(1)
-	s.push(ctx, changes, m)
 	return m, nil
 }
 

@@ -89,6 +89,7 @@ func (s *Service) Sync(ctx context.Context, since string, n *int64) (*SyncPage, 
 	}
 
 	at := make(map[string]int64, len(streams))
+	cache := newShown()
 	for _, st := range streams {
 		pos := max(from[st.Stream], st.Since)
 		at[st.Stream] = pos
@@ -105,9 +106,14 @@ func (s *Service) Sync(ctx context.Context, since string, n *int64) (*SyncPage, 
 			return nil, err
 		}
 		for _, c := range changes {
-			e, err := s.show(ctx, c, nil, nil)
+			payload, err := s.payload(ctx, c, nil, cache)
 			if err != nil {
-				return nil, fmt.Errorf("show change %s/%d: %w", c.Stream, c.Pos, err)
+				// Not the client's fault, whatever the code says.
+				return nil, fmt.Errorf("show change %s/%d: %v", c.Stream, c.Pos, err)
+			}
+			e, err := parley.NewChangeEvent(c, nil, payload)
+			if err != nil {
+				return nil, err
 			}
 			page.Changes = append(page.Changes, e.Frame)
 			at[st.Stream] = c.Pos

@@ -12,10 +12,11 @@ import (
 // CreateWorkspace stores ws with its admin as the only member, and general,
 // its general channel, with the admin in it, in one transaction. It returns
 // ECONFLICT if the ID of the workspace or of the channel is taken, and
-// ENOTFOUND if the admin or the channel's creator does not exist. It records
-// no change, and the admin's memberships start at the streams' positions
-// now: zero, for a new workspace and channel.
-func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel, changes ...*parley.Change) error {
+// ENOTFOUND if the admin or the channel's creator does not exist. It appends
+// changes with the rest, and the admin's memberships start at the streams'
+// positions before them: zero, for a new workspace and channel.
+func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel,
+	changes ...*parley.Change) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: create workspace: %w", err)

@@ -136,6 +136,39 @@ func TestSync(t *testing.T) {
 		}
 	})
 
+	t.Run("OKPrivateChannelDeleted", func(t *testing.T) {
+		club := s.MustCreateChannel(t, ann, ws, "club2", true)
+		s.MustJoin(t, ann, club, cat)
+		catToken := s.MustSync(t, cat, "", 0).SyncToken
+		bobToken := s.MustSync(t, bob, "", 0).SyncToken
+		s.MustDo(t, deleteChannelReq(ann, club), http.StatusOK, nil)
+
+		changes, _ := s.MustSyncAll(t, cat, catToken, 0)
+		if len(changes) != 1 || changes[0].Type != "channel_deleted" || changes[0].Stream != cat.User.ID {
+			t.Fatalf("cat's changes=%+v, want one channel_deleted in her own stream", changes)
+		}
+		if changes, _ := s.MustSyncAll(t, bob, bobToken, 0); len(changes) != 0 {
+			t.Fatalf("bob, not in the private channel, syncs %+v, want nothing", changes)
+		}
+	})
+
+	t.Run("OKNonMemberActorGetsNoPosition", func(t *testing.T) {
+		// Bob may react in a public channel he is not in; his devices
+		// hear of it, without a position in a stream he does not read.
+		open := s.MustCreateChannel(t, ann, ws, "open", false)
+		m := s.MustSend(t, ann, open, text("react to me"))
+		annWS, bobWS := s.MustConnect(t, ann), s.MustConnect(t, bob)
+		s.MustDo(t, reactReq(bob, m.ID, emoji("wave")), http.StatusOK, nil)
+
+		isReaction := func(f Frame) bool { return f.Type == "reaction_added" && f.MessageID == m.ID }
+		if c := changeOf(annWS.Find(t, "ann's reaction_added", isReaction).Raw); c.Stream != open.ID || c.Pos == 0 {
+			t.Fatalf("ann, a member, got %+v; want the channel's stream and a position", c)
+		}
+		if c := changeOf(bobWS.Find(t, "bob's reaction_added", isReaction).Raw); c.Stream != "" || c.Pos != 0 {
+			t.Fatalf("bob, not a member, got %+v; want no stream and no position", c)
+		}
+	})
+
 	t.Run("OKWorkspaceDeleted", func(t *testing.T) {
 		other := s.MustCreateWorkspace(t, ann, "gone")
 		s.MustInvite(t, ann, other, cat)

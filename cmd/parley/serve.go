@@ -194,8 +194,9 @@ func (m *Main) Run(ctx context.Context) error {
 }
 
 // Close shuts down in reverse order of Run: the server (which ends requests
-// in flight and WebSocket connections), then the store. It closes what Run
-// opened, so it is safe after a Run that failed half-way, or none.
+// in flight and WebSocket connections), the pruning of old changes, then
+// the store. It closes what Run opened, so it is safe after a Run that
+// failed half-way, or none.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
