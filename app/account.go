@@ -40,7 +40,7 @@ func (s *Service) Signup(ctx context.Context, email, password, nickname string) 
 		return nil, err
 	}
 	u := &parley.User{ID: newID("U"), Email: email, Nickname: nickname, CreatedAt: s.now()}
-	if err := s.Store.CreateUser(ctx, u, hash); err != nil {
+	if err := s.store.CreateUser(ctx, u, hash); err != nil {
 		if parley.ErrorCode(err) == parley.ECONFLICT {
 			return nil, parley.Errorf(parley.ECONFLICT, "email is already registered")
 		}
@@ -62,7 +62,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		return nil, parley.Errorf(parley.EINVALID, "password is required")
 	}
 
-	creds, err := s.Store.Credentials(ctx, email)
+	creds, err := s.store.Credentials(ctx, email)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		auth.DummyCheck(password)
 		return nil, refused
@@ -72,7 +72,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (*Session, 
 		return nil, refused
 	}
 
-	u, err := s.Store.User(ctx, creds.UserID)
+	u, err := s.store.User(ctx, creds.UserID)
 	if err != nil {
 		return nil, err
 	} else if u.Deactivated {
@@ -88,14 +88,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (*Session, e
 	if refreshToken == "" {
 		return nil, parley.Errorf(parley.EINVALID, "refresh_token is required")
 	}
-	t, err := s.Store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
+	t, err := s.store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "refresh token is invalid, used or expired")
 	} else if err != nil {
 		return nil, err
 	}
 
-	u, err := s.Store.User(ctx, t.UserID)
+	u, err := s.store.User(ctx, t.UserID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.Deactivated) {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "refresh token is invalid, used or expired")
 	} else if err != nil {
@@ -115,7 +115,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 		return parley.Errorf(parley.EINVALID, "refresh_token is required")
 	}
 
-	t, err := s.Store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
+	t, err := s.store.ConsumeRefreshToken(ctx, auth.HashRefreshToken(refreshToken))
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil
 	} else if err != nil {
@@ -126,7 +126,7 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 	// holding someone else's refresh token is already a breach, so the
 	// window matters little.
 	if t.UserID != u.ID {
-		return s.Store.CreateRefreshToken(ctx, t)
+		return s.store.CreateRefreshToken(ctx, t)
 	}
 	return nil
 }
@@ -141,7 +141,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*parley.User,
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Store.User(ctx, claims.UserID)
+	u, err := s.store.User(ctx, claims.UserID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.Deactivated) {
 		return nil, parley.Errorf(parley.EUNAUTHORIZED, "invalid token")
 	}
@@ -161,7 +161,7 @@ func (s *Service) EnsureProfile(ctx context.Context, nickname string) (*parley.U
 		return nil, false, parley.Errorf(parley.EINVALID, "nickname is longer than %d characters", MaxNicknameLen)
 	}
 
-	existing, err := s.Store.User(ctx, u.ID)
+	existing, err := s.store.User(ctx, u.ID)
 	if err == nil {
 		return existing, false, nil
 	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
@@ -172,7 +172,7 @@ func (s *Service) EnsureProfile(ctx context.Context, nickname string) (*parley.U
 	if created.Nickname == "" {
 		created.Nickname = defaultNickname(u.Email)
 	}
-	if err := s.Store.CreateUser(ctx, created, ""); err != nil {
+	if err := s.store.CreateUser(ctx, created, ""); err != nil {
 		return nil, false, err
 	}
 	return created, true, nil
@@ -184,7 +184,7 @@ func (s *Service) Me(ctx context.Context) (*parley.User, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Store.User(ctx, u.ID)
+	return s.store.User(ctx, u.ID)
 }
 
 // newSession issues an access token and a refresh token for u.
@@ -198,7 +198,7 @@ func (s *Service) newSession(ctx context.Context, u *parley.User) (*Session, err
 		return nil, err
 	}
 	t := &parley.RefreshToken{Hash: hash, UserID: u.ID, ExpiresAt: s.Now().Add(s.RefreshTTL)}
-	if err := s.Store.CreateRefreshToken(ctx, t); err != nil {
+	if err := s.store.CreateRefreshToken(ctx, t); err != nil {
 		return nil, err
 	}
 	return &Session{User: u, AccessToken: access, RefreshToken: refresh, ExpiresIn: int(ttl.Seconds())}, nil

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,11 @@ type Service struct {
 	// Now returns the current time; tests swap it.
 	Now func() time.Time
 
+	// store is Store behind a cache of channel members (see memberCache);
+	// every rule reads and writes through it.
+	store    parley.Store
+	members  *memberCache
+	emailOf  sync.Map // user ID to email, see emails
 	tokens   *auth.Tokens
 	syncKey  []byte
 	stored   atomic.Int64
@@ -74,7 +80,10 @@ func (s *Service) Open(ctx context.Context) error {
 		s.RefreshTTL = 30 * 24 * time.Hour
 	}
 
-	key, err := s.Store.Secret(ctx, SigningKeyName, auth.NewKey)
+	s.members = newMemberCache(s.Store)
+	s.store = s.members
+
+	key, err := s.store.Secret(ctx, SigningKeyName, auth.NewKey)
 	if err != nil {
 		return fmt.Errorf("load signing key: %w", err)
 	}

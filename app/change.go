@@ -77,7 +77,7 @@ func (s *Service) EditMessage(ctx context.Context, messageID, text string) (*par
 	mentions := m.Mentions
 	change := s.messageChange(m, parley.EventMessageChanged, messageFact{})
 	upd := parley.MessageUpdate{Text: &text, Mentions: &mentions, EditedAt: &now}
-	m, err = s.Store.UpdateMessage(ctx, m.ID, upd, change)
+	m, err = s.store.UpdateMessage(ctx, m.ID, upd, change)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (s *Service) DeleteMessage(ctx context.Context, messageID string) (*parley.
 	}
 
 	change := s.messageChange(m, parley.EventMessageDeleted, messageFact{})
-	m, deleted, err := s.Store.DeleteMessage(ctx, m.ID, change)
+	m, deleted, err := s.store.DeleteMessage(ctx, m.ID, change)
 	if err != nil {
 		return nil, err
 	}
@@ -167,14 +167,14 @@ func (s *Service) react(ctx context.Context, messageID, name string, add bool) (
 	// A reaction already there, or not there to remove, appends no
 	// change, and push skips it.
 	if add {
-		_, err = s.Store.AddReaction(ctx, m.ID, u.ID, name, change)
+		_, err = s.store.AddReaction(ctx, m.ID, u.ID, name, change)
 	} else {
-		_, err = s.Store.RemoveReaction(ctx, m.ID, u.ID, name, change)
+		_, err = s.store.RemoveReaction(ctx, m.ID, u.ID, name, change)
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err = s.Store.Message(ctx, m.ID)
+	m, err = s.store.Message(ctx, m.ID)
 	if err == nil {
 		err = s.describeMessages(ctx, m)
 	}
@@ -198,7 +198,7 @@ func (s *Service) Pin(ctx context.Context, messageID string) (*PinnedMessage, er
 
 	p := &parley.Pin{ChannelID: m.ChannelID, MessageID: m.ID, PinnedByID: u.ID, PinnedAt: s.now()}
 	change := s.messageChange(m, parley.EventMessagePinned, messageFact{UserID: u.ID, PinnedAt: &p.PinnedAt})
-	pinned, err := s.Store.PinMessage(ctx, p, change)
+	pinned, err := s.store.PinMessage(ctx, p, change)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Service) Unpin(ctx context.Context, messageID string) error {
 		return err
 	}
 	change := s.messageChange(m, parley.EventMessageUnpinned, messageFact{UserID: u.ID})
-	unpinned, err := s.Store.UnpinMessage(ctx, m.ID, change)
+	unpinned, err := s.store.UnpinMessage(ctx, m.ID, change)
 	if err != nil {
 		return err
 	}
@@ -241,14 +241,14 @@ func (s *Service) Pins(ctx context.Context, workspaceID, channelID string) ([]*P
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only channel members may list pins")
 	}
 
-	pins, err := s.Store.Pins(ctx, c.channel.channel.ID)
+	pins, err := s.store.Pins(ctx, c.channel.channel.ID)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]*PinnedMessage, 0, len(pins))
 	msgs := make([]*parley.Message, 0, len(pins))
 	for _, p := range pins {
-		m, err := s.Store.Message(ctx, p.MessageID)
+		m, err := s.store.Message(ctx, p.MessageID)
 		if parley.ErrorCode(err) == parley.ENOTFOUND {
 			continue // deleted since the pins were read
 		} else if err != nil {
@@ -279,7 +279,7 @@ func (s *Service) Thread(ctx context.Context, messageID string, p PageRequest) (
 		return nil, err
 	}
 	if root.ParentID != "" {
-		if root, err = s.Store.Message(ctx, root.ParentID); err != nil {
+		if root, err = s.store.Message(ctx, root.ParentID); err != nil {
 			return nil, err
 		}
 	}
@@ -346,7 +346,7 @@ func (s *Service) pinnable(ctx context.Context, messageID string) (*parley.User,
 
 // pinOf returns the pin of a message as it is stored.
 func (s *Service) pinOf(ctx context.Context, m *parley.Message) (*PinnedMessage, error) {
-	pins, err := s.Store.Pins(ctx, m.ChannelID)
+	pins, err := s.store.Pins(ctx, m.ChannelID)
 	if err != nil {
 		return nil, err
 	}

@@ -31,7 +31,7 @@ func (s *Service) CreateChannel(ctx context.Context, workspaceID, name string, p
 	}
 	created := s.newChange(announceStream(ch), EventChannelCreated,
 		&MembershipEvent{WorkspaceID: ws.ID, ChannelID: ch.ID, User: u.Email, UserID: u.ID})
-	if err := s.Store.CreateChannel(ctx, ch, created); parley.ErrorCode(err) == parley.ECONFLICT {
+	if err := s.store.CreateChannel(ctx, ch, created); parley.ErrorCode(err) == parley.ECONFLICT {
 		return nil, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in this workspace", name)
 	} else if err != nil {
 		return nil, err
@@ -80,12 +80,12 @@ func (s *Service) DeleteChannel(ctx context.Context, workspaceID, channelID stri
 	e := &MembershipEvent{WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: u.Email, UserID: u.ID}
 	streams := []string{v.workspace.ID}
 	if v.channel.IsPrivate {
-		if streams, err = s.Store.ChannelMemberIDs(ctx, v.channel.ID); err != nil {
+		if streams, err = s.store.ChannelMemberIDs(ctx, v.channel.ID); err != nil {
 			return err
 		}
 	}
 	changes := s.changesTo(streams, EventChannelDeleted, e)
-	if err := s.Store.DeleteChannel(ctx, v.channel.ID, changes...); err != nil {
+	if err := s.store.DeleteChannel(ctx, v.channel.ID, changes...); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "channel deleted", "workspace_id", workspaceID, "channel_id", channelID, "user_id", u.ID)
@@ -104,11 +104,11 @@ func (s *Service) ChannelsOf(ctx context.Context, workspaceID, email string) ([]
 		return nil, err
 	}
 
-	all, err := s.Store.Channels(ctx, workspaceID)
+	all, err := s.store.Channels(ctx, workspaceID)
 	if err != nil {
 		return nil, err
 	}
-	mine, err := s.Store.ChannelIDsOfUser(ctx, workspaceID, u.ID)
+	mine, err := s.store.ChannelIDsOfUser(ctx, workspaceID, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	if target.ID != u.ID && !v.isMember {
 		return nil, parley.Errorf(parley.EFORBIDDEN, "only channel members may add others")
 	}
-	ok, err := s.Store.IsWorkspaceMember(ctx, workspaceID, target.ID)
+	ok, err := s.store.IsWorkspaceMember(ctx, workspaceID, target.ID)
 	if err != nil {
 		return nil, err
 	} else if !ok {
@@ -156,7 +156,7 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: target.Email, UserID: target.ID,
 	}
 	change := s.newChange(v.channel.ID, EventMemberJoinedChannel, joined)
-	added, err := s.Store.AddChannelMember(ctx, v.channel.ID, target.ID, change)
+	added, err := s.store.AddChannelMember(ctx, v.channel.ID, target.ID, change)
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +169,11 @@ func (s *Service) JoinChannel(ctx context.Context, workspaceID, channelID, email
 	// join; leaving takes them out of every channel at once, so a join that
 	// landed after it is undone here. One that lands before it is undone by
 	// the leave.
-	if ok, err := s.Store.IsWorkspaceMember(ctx, workspaceID, target.ID); err != nil {
+	if ok, err := s.store.IsWorkspaceMember(ctx, workspaceID, target.ID); err != nil {
 		return nil, err
 	} else if !ok {
 		left := s.leftChannel(v, joined)
-		if _, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID, left...); err != nil {
+		if _, err := s.store.RemoveChannelMember(ctx, v.channel.ID, target.ID, left...); err != nil {
 			return nil, err
 		}
 		s.push(ctx, left, nil)
@@ -209,7 +209,7 @@ func (s *Service) LeaveChannel(ctx context.Context, workspaceID, channelID, emai
 	changes := s.leftChannel(v, &MembershipEvent{
 		WorkspaceID: v.workspace.ID, ChannelID: v.channel.ID, User: target.Email, UserID: target.ID,
 	})
-	removed, err := s.Store.RemoveChannelMember(ctx, v.channel.ID, target.ID, changes...)
+	removed, err := s.store.RemoveChannelMember(ctx, v.channel.ID, target.ID, changes...)
 	if err != nil {
 		return err
 	} else if !removed {
@@ -240,14 +240,14 @@ func (s *Service) visibleChannel(ctx context.Context, userID, workspaceID, chann
 	if err != nil {
 		return nil, err
 	}
-	ch, err := s.Store.Channel(ctx, channelID)
+	ch, err := s.store.Channel(ctx, channelID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && ch.WorkspaceID != ws.ID) {
 		return nil, notFound
 	} else if err != nil {
 		return nil, err
 	}
 
-	member, err := s.Store.IsChannelMember(ctx, ch.ID, userID)
+	member, err := s.store.IsChannelMember(ctx, ch.ID, userID)
 	if err != nil {
 		return nil, err
 	} else if ch.IsPrivate && !member {
@@ -269,7 +269,7 @@ func (s *Service) managedChannel(ctx context.Context, userID, workspaceID, chann
 	if wsErr != nil || ws.AdminID != userID {
 		return nil, err
 	}
-	ch, chErr := s.Store.Channel(ctx, channelID)
+	ch, chErr := s.store.Channel(ctx, channelID)
 	if chErr != nil || ch.WorkspaceID != ws.ID {
 		return nil, err
 	}
@@ -278,7 +278,7 @@ func (s *Service) managedChannel(ctx context.Context, userID, workspaceID, chann
 
 // describeChannel fills in a channel's creator and members as emails.
 func (s *Service) describeChannel(ctx context.Context, ch *parley.Channel) error {
-	ids, err := s.Store.ChannelMemberIDs(ctx, ch.ID)
+	ids, err := s.store.ChannelMemberIDs(ctx, ch.ID)
 	if err != nil {
 		return err
 	}
@@ -333,7 +333,7 @@ func (s *Service) UpdateChannel(ctx context.Context, workspaceID, channelID stri
 
 	change := s.newChange(announceStream(v.channel), parley.EventChannelUpdated,
 		channelFact{ID: v.channel.ID, WorkspaceID: v.workspace.ID})
-	ch, err := s.Store.UpdateChannel(ctx, v.channel.ID, upd, change)
+	ch, err := s.store.UpdateChannel(ctx, v.channel.ID, upd, change)
 	if parley.ErrorCode(err) == parley.ECONFLICT {
 		return nil, parley.Errorf(parley.ECONFLICT, "a channel named %q exists in this workspace", *upd.Name)
 	} else if err != nil {

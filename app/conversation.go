@@ -23,7 +23,7 @@ func (c *conversation) memberIDs(ctx context.Context, s *Service) ([]string, err
 	if c.channel == nil {
 		return compact(c.userIDs), nil
 	}
-	return s.Store.ChannelMemberIDs(ctx, c.channel.channel.ID)
+	return s.store.ChannelMemberIDs(ctx, c.channel.channel.ID)
 }
 
 // canPost reports whether the user may write into the conversation: a
@@ -75,7 +75,7 @@ func (s *Service) visibleMessage(ctx context.Context, userID, messageID string) 
 	if messageID == "" {
 		return nil, nil, parley.Errorf(parley.EINVALID, "message_id is required")
 	}
-	m, err := s.Store.Message(ctx, messageID)
+	m, err := s.store.Message(ctx, messageID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, nil, notFound
 	} else if err != nil {
@@ -107,7 +107,7 @@ func (s *Service) managedMessage(ctx context.Context, userID, messageID string) 
 	if parley.ErrorCode(err) != parley.ENOTFOUND || messageID == "" {
 		return m, c, err
 	}
-	stored, lookupErr := s.Store.Message(ctx, messageID)
+	stored, lookupErr := s.store.Message(ctx, messageID)
 	if lookupErr != nil || stored.ChannelID == "" {
 		return nil, nil, err
 	}
@@ -123,7 +123,7 @@ func (s *Service) managedMessage(ctx context.Context, userID, messageID string) 
 // parent must be in the conversation.
 func (s *Service) threadRoot(ctx context.Context, c *conversation, parentID string) (*parley.Message, error) {
 	wrong := parley.Errorf(parley.EINVALID, "parent_id names no message in this conversation")
-	parent, err := s.Store.Message(ctx, parentID)
+	parent, err := s.store.Message(ctx, parentID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, wrong
 	} else if err != nil {
@@ -134,7 +134,7 @@ func (s *Service) threadRoot(ctx context.Context, c *conversation, parentID stri
 	if parent.ParentID == "" {
 		return parent, nil
 	}
-	return s.Store.Message(ctx, parent.ParentID)
+	return s.store.Message(ctx, parent.ParentID)
 }
 
 // describeMessages fills in the emails of the users that messages name:

@@ -47,7 +47,7 @@ func (s *Service) ImportUser(ctx context.Context, iu ImportedUser) (*parley.User
 	if err != nil {
 		return nil, false, err
 	}
-	if u, err := s.Store.UserByEmail(ctx, email); err == nil {
+	if u, err := s.store.UserByEmail(ctx, email); err == nil {
 		return u, false, nil
 	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
 		return nil, false, err
@@ -64,10 +64,10 @@ func (s *Service) ImportUser(ctx context.Context, iu ImportedUser) (*parley.User
 		ID: ImportID("U", "user:"+email), Email: email, Nickname: nickname,
 		Deactivated: iu.Deactivated, CreatedAt: parley.NewTime(iu.CreatedAt),
 	}
-	if err := s.Store.CreateUser(ctx, u, ""); parley.ErrorCode(err) == parley.ECONFLICT {
+	if err := s.store.CreateUser(ctx, u, ""); parley.ErrorCode(err) == parley.ECONFLICT {
 		// Another import, or a sign-up, took the email meanwhile: match
 		// that account, as if it had been there first.
-		u, err := s.Store.UserByEmail(ctx, email)
+		u, err := s.store.UserByEmail(ctx, email)
 		return u, false, err
 	} else if err != nil {
 		return nil, false, err
@@ -99,7 +99,7 @@ func (s *Service) ImportWorkspace(ctx context.Context, name, adminID string, gen
 		return nil, false, err
 	}
 	id := ImportID("W", "workspace:"+name)
-	if ws, err := s.Store.Workspace(ctx, id); err == nil {
+	if ws, err := s.store.Workspace(ctx, id); err == nil {
 		return ws, false, nil
 	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
 		return nil, false, err
@@ -111,9 +111,9 @@ func (s *Service) ImportWorkspace(ctx context.Context, name, adminID string, gen
 		ID: importChannelID(id, general.Key), Name: parley.GeneralChannelName, WorkspaceID: id,
 		CreatorID: adminID, Topic: general.Topic, Purpose: general.Purpose, CreatedAt: at,
 	}
-	if err := s.Store.CreateWorkspace(ctx, ws, ch); parley.ErrorCode(err) == parley.ECONFLICT {
+	if err := s.store.CreateWorkspace(ctx, ws, ch); parley.ErrorCode(err) == parley.ECONFLICT {
 		// A concurrent run of the same import created it first.
-		ws, err := s.Store.Workspace(ctx, id)
+		ws, err := s.store.Workspace(ctx, id)
 		return ws, false, err
 	} else if err != nil {
 		return nil, false, err
@@ -128,7 +128,7 @@ func (s *Service) ImportMember(ctx context.Context, ws *parley.Workspace, userID
 	if err != nil {
 		return err
 	}
-	_, err = s.Store.AddWorkspaceMember(ctx, ws.ID, userID, general.ID)
+	_, err = s.store.AddWorkspaceMember(ctx, ws.ID, userID, general.ID)
 	return err
 }
 
@@ -140,7 +140,7 @@ func (s *Service) ImportMember(ctx context.Context, ws *parley.Workspace, userID
 // channel is the workspace's own.
 func (s *Service) ImportChannel(ctx context.Context, ws *parley.Workspace, ic ImportedChannel) (*parley.Channel, bool, error) {
 	id := importChannelID(ws.ID, ic.Key)
-	_, err := s.Store.Channel(ctx, id)
+	_, err := s.store.Channel(ctx, id)
 	created := parley.ErrorCode(err) == parley.ENOTFOUND
 	if err != nil && !created {
 		return nil, false, err
@@ -150,7 +150,7 @@ func (s *Service) ImportChannel(ctx context.Context, ws *parley.Workspace, ic Im
 		if parley.ErrorCode(err) == parley.ECONFLICT {
 			// The clash may be with the same channel, created by a
 			// concurrent run of the same import: then it is ours.
-			if _, lookupErr := s.Store.Channel(ctx, id); lookupErr == nil {
+			if _, lookupErr := s.store.Channel(ctx, id); lookupErr == nil {
 				created, err = false, nil
 			}
 		}
@@ -164,10 +164,10 @@ func (s *Service) ImportChannel(ctx context.Context, ws *parley.Workspace, ic Im
 		return nil, false, err
 	}
 	for _, uid := range ic.MemberIDs {
-		if _, err := s.Store.AddWorkspaceMember(ctx, ws.ID, uid, general.ID); err != nil {
+		if _, err := s.store.AddWorkspaceMember(ctx, ws.ID, uid, general.ID); err != nil {
 			return nil, false, err
 		}
-		if _, err := s.Store.AddChannelMember(ctx, id, uid); err != nil {
+		if _, err := s.store.AddChannelMember(ctx, id, uid); err != nil {
 			return nil, false, err
 		}
 	}
@@ -176,7 +176,7 @@ func (s *Service) ImportChannel(ctx context.Context, ws *parley.Workspace, ic Im
 	if id != general.ID {
 		upd.Archived = &ic.Archived
 	}
-	ch, err := s.Store.UpdateChannel(ctx, id, upd)
+	ch, err := s.store.UpdateChannel(ctx, id, upd)
 	return ch, created, err
 }
 
@@ -197,7 +197,7 @@ func (s *Service) createImportedChannel(ctx context.Context, ws *parley.Workspac
 		ID: id, Name: name, WorkspaceID: ws.ID, IsPrivate: ic.Private, CreatorID: ic.CreatorID,
 		CreatedAt: parley.NewTime(ic.CreatedAt),
 	}
-	if err := s.Store.CreateChannel(ctx, ch); parley.ErrorCode(err) == parley.ECONFLICT {
+	if err := s.store.CreateChannel(ctx, ch); parley.ErrorCode(err) == parley.ECONFLICT {
 		return parley.Errorf(parley.ECONFLICT, "a channel named %q exists in the workspace already", name)
 	} else if err != nil {
 		return err
@@ -205,7 +205,7 @@ func (s *Service) createImportedChannel(ctx context.Context, ws *parley.Workspac
 	// The creator joins as every creator does; one who is not among the
 	// imported members had left, and leaves again.
 	if !contains(ic.MemberIDs, ic.CreatorID) {
-		_, err = s.Store.RemoveChannelMember(ctx, id, ic.CreatorID)
+		_, err = s.store.RemoveChannelMember(ctx, id, ic.CreatorID)
 	}
 	return err
 }
@@ -256,7 +256,7 @@ type ImportResult struct {
 // ImportChannelMessages imports a channel's history, given in the order
 // it happened, all or nothing.
 func (s *Service) ImportChannelMessages(ctx context.Context, ch *parley.Channel, msgs []ImportedMessage) (*ImportResult, error) {
-	members, err := s.Store.ChannelMemberIDs(ctx, ch.ID)
+	members, err := s.store.ChannelMemberIDs(ctx, ch.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +335,7 @@ func (s *Service) importMessages(ctx context.Context, c *conversation, members [
 		msgs = append(msgs, m)
 	}
 
-	added, err := s.Store.ImportMessages(ctx, c.id, msgs, pins)
+	added, err := s.store.ImportMessages(ctx, c.id, msgs, pins)
 	if err != nil {
 		return nil, fmt.Errorf("import into %s: %w", c.id, err)
 	}
@@ -350,7 +350,7 @@ func (s *Service) importedRoot(ctx context.Context, c *conversation, given map[s
 	if root, ok := given[key]; ok {
 		return root.ID, nil
 	}
-	root, err := s.Store.Message(ctx, importMessageID(c, key))
+	root, err := s.store.Message(ctx, importMessageID(c, key))
 	switch {
 	case parley.ErrorCode(err) == parley.ENOTFOUND:
 		return "", nil

@@ -93,7 +93,7 @@ func (s *Service) SendDirectMessage(ctx context.Context, receiver string, d Draf
 	if err != nil {
 		return nil, err
 	}
-	shared, err := s.Store.SharesWorkspace(ctx, u.ID, to.ID)
+	shared, err := s.store.SharesWorkspace(ctx, u.ID, to.ID)
 	if err != nil {
 		return nil, err
 	} else if !shared {
@@ -173,7 +173,7 @@ func (s *Service) post(ctx context.Context, u *parley.User, c *conversation, d D
 		// loading the thread.
 		changes = append(changes, s.messageChange(root, parley.EventThreadReply, messageFact{}))
 	}
-	m, created, err := s.Store.AppendMessage(ctx, m, changes...)
+	m, created, err := s.store.AppendMessage(ctx, m, changes...)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +204,7 @@ func (s *Service) mention(ctx context.Context, c *conversation, m *parley.Messag
 
 // history reads a page of a conversation and fills in the users' emails.
 func (s *Service) history(ctx context.Context, conversationID string, f parley.MessageFilter) (*parley.MessagePage, error) {
-	page, err := s.Store.Messages(ctx, conversationID, f)
+	page, err := s.store.Messages(ctx, conversationID, f)
 	if err != nil {
 		return nil, err
 	}

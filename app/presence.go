@@ -125,13 +125,13 @@ func (s *Service) announce(ctx context.Context, u *parley.User, state string) {
 // sharingWorkspace returns the users who share at least one workspace with
 // the user, the user included.
 func (s *Service) sharingWorkspace(ctx context.Context, userID string) ([]string, error) {
-	workspaces, err := s.Store.WorkspacesOfUser(ctx, userID)
+	workspaces, err := s.store.WorkspacesOfUser(ctx, userID)
 	if err != nil {
 		return nil, err
 	}
 	ids := []string{userID}
 	for _, ws := range workspaces {
-		members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+		members, err := s.store.WorkspaceMemberIDs(ctx, ws.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -55,13 +55,13 @@ func (s *Service) MarkRead(ctx context.Context, r ReadRequest) (*Unread, error) 
 	// move: the check and the move go together, on this node.
 	defer s.lock("read:" + u.ID + ":" + c.id)()
 
-	before, err := s.Store.ReadMarkers(ctx, u.ID, []string{c.id})
+	before, err := s.store.ReadMarkers(ctx, u.ID, []string{c.id})
 	if err != nil {
 		return nil, err
 	}
 	// Counting from the marker costs only the unread part, and tells the
 	// newest seq all the same.
-	_, _, latest, err := s.Store.CountUnread(ctx, c.id, u.ID, before[c.id])
+	_, _, latest, err := s.store.CountUnread(ctx, c.id, u.ID, before[c.id])
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +75,7 @@ func (s *Service) MarkRead(ctx context.Context, r ReadRequest) (*Unread, error) 
 		return nil, err
 	}
 	change := s.newChange(u.ID, EventReadMarker, state)
-	marker, err := s.Store.MarkRead(ctx, u.ID, c.id, target, change)
+	marker, err := s.store.MarkRead(ctx, u.ID, c.id, target, change)
 	if err != nil {
 		return nil, err
 	}
@@ -98,12 +98,12 @@ func (s *Service) Unreads(ctx context.Context) ([]*Unread, error) {
 	var states []*Unread
 	var ids []string
 
-	workspaces, err := s.Store.WorkspacesOfUser(ctx, u.ID)
+	workspaces, err := s.store.WorkspacesOfUser(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
 	for _, ws := range workspaces {
-		channels, err := s.Store.ChannelIDsOfUser(ctx, ws.ID, u.ID)
+		channels, err := s.store.ChannelIDsOfUser(ctx, ws.ID, u.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func (s *Service) Unreads(ctx context.Context) ([]*Unread, error) {
 		}
 	}
 
-	direct, err := s.Store.DirectConversations(ctx, u.ID)
+	direct, err := s.store.DirectConversations(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Service) Unreads(ctx context.Context) ([]*Unread, error) {
 		ids = append(ids, id)
 	}
 
-	markers, err := s.Store.ReadMarkers(ctx, u.ID, ids)
+	markers, err := s.store.ReadMarkers(ctx, u.ID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -180,16 +180,16 @@ func (s *Service) readTarget(ctx context.Context, u *parley.User, r ReadRequest)
 // direct conversation with peer: while they share a workspace, or once the
 // conversation holds a message, which stays readable to both.
 func (s *Service) inDirectConversation(ctx context.Context, userID, peerID, conversationID string) (bool, error) {
-	if shared, err := s.Store.SharesWorkspace(ctx, userID, peerID); err != nil || shared {
+	if shared, err := s.store.SharesWorkspace(ctx, userID, peerID); err != nil || shared {
 		return shared, err
 	}
-	direct, err := s.Store.DirectConversations(ctx, userID)
+	direct, err := s.store.DirectConversations(ctx, userID)
 	return contains(direct, conversationID), err
 }
 
 // countUnread fills in the read state of a conversation from its marker.
 func (s *Service) countUnread(ctx context.Context, userID, conversationID string, marker int64, state *Unread) error {
-	unread, mentions, latest, err := s.Store.CountUnread(ctx, conversationID, userID, marker)
+	unread, mentions, latest, err := s.store.CountUnread(ctx, conversationID, userID, marker)
 	if err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ func (s *Service) IssueResetCode(ctx context.Context, email string) (string, err
 
 	code := rand.Text()
 	rc := &parley.ResetCode{Hash: auth.HashRefreshToken(code), UserID: u.ID, ExpiresAt: s.Now().Add(ResetCodeTTL)}
-	if err := s.Store.CreateResetCode(ctx, rc); err != nil {
+	if err := s.store.CreateResetCode(ctx, rc); err != nil {
 		return "", err
 	}
 	s.Logger.InfoContext(ctx, "password reset code issued", "user_id", u.ID)
@@ -52,13 +52,13 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 
 	// Codes are printed in upper case; people retype them in any case.
 	code = strings.ToUpper(strings.TrimSpace(code))
-	rc, err := s.Store.ConsumeResetCode(ctx, auth.HashRefreshToken(code))
+	rc, err := s.store.ConsumeResetCode(ctx, auth.HashRefreshToken(code))
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, refused
 	} else if err != nil {
 		return nil, err
 	}
-	u, err := s.Store.User(ctx, rc.UserID)
+	u, err := s.store.User(ctx, rc.UserID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND || (err == nil && u.Deactivated) {
 		return nil, refused
 	} else if err != nil {
@@ -67,7 +67,7 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 		// A mistyped email must not cost the user their code, so it goes
 		// back. The code's 130 random bits, not its use, keep it from
 		// being guessed.
-		if err := s.Store.CreateResetCode(ctx, rc); err != nil {
+		if err := s.store.CreateResetCode(ctx, rc); err != nil {
 			return nil, err
 		}
 		return nil, refused
@@ -77,12 +77,12 @@ func (s *Service) ResetPassword(ctx context.Context, email, code, password strin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.SetPassword(ctx, u.ID, hash); err != nil {
+	if err := s.store.SetPassword(ctx, u.ID, hash); err != nil {
 		return nil, err
 	}
 	// A reset is often made because someone else had the account: every
 	// session opened before it ends with its access token.
-	if err := s.Store.DeleteRefreshTokens(ctx, u.ID); err != nil {
+	if err := s.store.DeleteRefreshTokens(ctx, u.ID); err != nil {
 		return nil, err
 	}
 	s.Logger.InfoContext(ctx, "password reset", "user_id", u.ID)

@@ -138,9 +138,9 @@ func (s *Service) audience(ctx context.Context, stream string) ([]string, error)
 		a, b, _ := strings.Cut(strings.TrimPrefix(stream, "dm:"), ":")
 		return compact([]string{a, b}), nil
 	case strings.HasPrefix(stream, "C"):
-		return s.Store.ChannelMemberIDs(ctx, stream)
+		return s.store.ChannelMemberIDs(ctx, stream)
 	case strings.HasPrefix(stream, "W"):
-		return s.Store.WorkspaceMemberIDs(ctx, stream)
+		return s.store.WorkspaceMemberIDs(ctx, stream)
 	default:
 		return []string{stream}, nil
 	}
@@ -221,7 +221,7 @@ func (sh *shown) message(ctx context.Context, s *Service, id string) (*parley.Me
 	if m, ok := sh.messages[id]; ok {
 		return m, nil
 	}
-	m, err := s.Store.Message(ctx, id)
+	m, err := s.store.Message(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (sh *shown) channel(ctx context.Context, s *Service, id string) (*parley.Ch
 	if ch, ok := sh.channels[id]; ok {
 		return ch, nil
 	}
-	ch, err := s.Store.Channel(ctx, id)
+	ch, err := s.store.Channel(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func (s *Service) Sync(ctx context.Context, since string, n *int64) (*SyncPage, 
 		}
 		limit = int(*n)
 	}
-	streams, err := s.Store.Streams(ctx, u.ID)
+	streams, err := s.store.Streams(ctx, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +99,7 @@ func (s *Service) Sync(ctx context.Context, since string, n *int64) (*SyncPage, 
 			page.HasMore = true
 			continue
 		}
-		changes, err := s.Store.Changes(ctx, st.Stream, pos, limit-len(page.Changes))
+		changes, err := s.store.Changes(ctx, st.Stream, pos, limit-len(page.Changes))
 		if parley.ErrorCode(err) == parley.EINVALID {
 			return nil, parley.Errorf(parley.EINVALID, "the token is older than the changes kept: reload from history")
 		} else if err != nil {
@@ -222,7 +222,7 @@ func (s *Service) syncMAC(body []byte) []byte {
 // loadSyncKey loads the key that signs sync tokens, creating it on the
 // first start.
 func (s *Service) loadSyncKey(ctx context.Context) error {
-	key, err := s.Store.Secret(ctx, SyncKeyName, func() ([]byte, error) {
+	key, err := s.store.Secret(ctx, SyncKeyName, func() ([]byte, error) {
 		k := make([]byte, 32)
 		_, err := rand.Read(k)
 		return k, err
@@ -278,7 +278,7 @@ func (r *tokenReader) string() string {
 // PruneChanges removes the changes older than ChangeRetention, so that the
 // streams do not grow without end. serve runs it now and then.
 func (s *Service) PruneChanges(ctx context.Context) (int, error) {
-	n, err := s.Store.PruneChanges(ctx, parley.NewTime(s.Now().Add(-ChangeRetention)))
+	n, err := s.store.PruneChanges(ctx, parley.NewTime(s.Now().Add(-ChangeRetention)))
 	if err != nil {
 		return 0, err
 	}

@@ -80,7 +80,7 @@ func (s *Service) Typing(ctx context.Context, r TypingRequest) error {
 		if err != nil {
 			return err
 		}
-		if shared, err := s.Store.SharesWorkspace(ctx, u.ID, to.ID); err != nil {
+		if shared, err := s.store.SharesWorkspace(ctx, u.ID, to.ID); err != nil {
 			return err
 		} else if !shared {
 			return parley.Errorf(parley.ENOTFOUND, "user not found")

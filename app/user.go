@@ -36,7 +36,7 @@ func (s *Service) userByEmail(ctx context.Context, email string) (*parley.User, 
 	if err != nil {
 		return nil, err
 	}
-	u, err := s.Store.UserByEmail(ctx, email)
+	u, err := s.store.UserByEmail(ctx, email)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, parley.Errorf(parley.ENOTFOUND, "user not found")
 	}
@@ -44,15 +44,31 @@ func (s *Service) userByEmail(ctx context.Context, email string) (*parley.User, 
 }
 
 // emails maps user IDs to their emails. Relations hold IDs, and the API shows
-// emails, so every answer that names users goes through here.
+// emails, so every answer that names users goes through here: each message
+// sent or pushed, for one. A user's email never changes and users are never
+// removed, so the emails read are kept, on every node alike.
 func (s *Service) emails(ctx context.Context, ids []string) (map[string]string, error) {
-	users, err := s.Store.Users(ctx, compact(ids))
+	ids = compact(ids)
+	m := make(map[string]string, len(ids))
+	var missing []string
+	for _, id := range ids {
+		if email, ok := s.emailOf.Load(id); ok {
+			m[id] = email.(string)
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 0 {
+		return m, nil
+	}
+
+	users, err := s.store.Users(ctx, missing)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, len(users))
 	for _, u := range users {
 		m[u.ID] = u.Email
+		s.emailOf.Store(u.ID, u.Email)
 	}
 	return m, nil
 }

@@ -35,7 +35,7 @@ func (s *Service) CreateWorkspace(ctx context.Context, name string) (*parley.Wor
 	// The creator's other devices learn of the workspace, and of general,
 	// as an invited member does: by their joins, the first change of each.
 	changes := s.joinedWorkspace(ws.ID, general.ID, u)
-	if err := s.Store.CreateWorkspace(ctx, ws, general, changes...); err != nil {
+	if err := s.store.CreateWorkspace(ctx, ws, general, changes...); err != nil {
 		return nil, err
 	}
 
@@ -80,12 +80,12 @@ func (s *Service) deleteWorkspace(ctx context.Context, u *parley.User, ws *parle
 	// The workspace's stream goes with it, so each member learns in their
 	// own. One who joins between this list and the delete finds the
 	// workspace gone from their list without a word.
-	members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+	members, err := s.store.WorkspaceMemberIDs(ctx, ws.ID)
 	if err != nil {
 		return err
 	}
 	changes := s.changesTo(members, EventWorkspaceDeleted, &MembershipEvent{WorkspaceID: ws.ID})
-	if err := s.Store.DeleteWorkspace(ctx, ws.ID, changes...); err != nil {
+	if err := s.store.DeleteWorkspace(ctx, ws.ID, changes...); err != nil {
 		return err
 	}
 	s.Logger.InfoContext(ctx, "workspace deleted", "workspace_id", ws.ID, "user_id", u.ID)
@@ -100,7 +100,7 @@ func (s *Service) WorkspacesOf(ctx context.Context, email string) ([]*parley.Wor
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.Store.WorkspacesOfUser(ctx, u.ID)
+	list, err := s.store.WorkspacesOfUser(ctx, u.ID)
 	if list == nil && err == nil {
 		list = []*parley.WorkspaceSummary{}
 	}
@@ -129,7 +129,7 @@ func (s *Service) InviteToWorkspace(ctx context.Context, workspaceID, email stri
 	}
 
 	changes := s.joinedWorkspace(ws.ID, general.ID, invitee)
-	added, err := s.Store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID, changes...)
+	added, err := s.store.AddWorkspaceMember(ctx, ws.ID, invitee.ID, general.ID, changes...)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 	}
 
 	if target.ID == ws.AdminID {
-		members, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+		members, err := s.store.WorkspaceMemberIDs(ctx, ws.ID)
 		if err != nil {
 			return err
 		} else if len(members) > 1 {
@@ -183,7 +183,7 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 	// between this list and the removal is left without a word of its own.
 	changes := s.changesTo([]string{ws.ID, target.ID}, EventMemberLeftWorkspace,
 		&MembershipEvent{WorkspaceID: ws.ID, User: target.Email, UserID: target.ID})
-	channels, err := s.Store.ChannelIDsOfUser(ctx, ws.ID, target.ID)
+	channels, err := s.store.ChannelIDsOfUser(ctx, ws.ID, target.ID)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func (s *Service) LeaveWorkspace(ctx context.Context, workspaceID, email string)
 		changes = append(changes, s.newChange(id, EventMemberLeftChannel,
 			&MembershipEvent{WorkspaceID: ws.ID, ChannelID: id, User: target.Email, UserID: target.ID}))
 	}
-	removed, err := s.Store.RemoveWorkspaceMember(ctx, ws.ID, target.ID, changes...)
+	removed, err := s.store.RemoveWorkspaceMember(ctx, ws.ID, target.ID, changes...)
 	if err != nil {
 		return err
 	} else if !removed {
@@ -210,13 +210,13 @@ func (s *Service) memberWorkspace(ctx context.Context, userID, workspaceID strin
 	if workspaceID == "" {
 		return nil, parley.Errorf(parley.EINVALID, "workspace_id is required")
 	}
-	ok, err := s.Store.IsWorkspaceMember(ctx, workspaceID, userID)
+	ok, err := s.store.IsWorkspaceMember(ctx, workspaceID, userID)
 	if err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, notFound
 	}
-	ws, err := s.Store.Workspace(ctx, workspaceID)
+	ws, err := s.store.Workspace(ctx, workspaceID)
 	if parley.ErrorCode(err) == parley.ENOTFOUND {
 		return nil, notFound
 	}
@@ -231,7 +231,7 @@ func (s *Service) memberWorkspace(ctx context.Context, userID, workspaceID strin
 // thousands of channels on a remote database would want one query for all
 // of them, or the channel list without members, which the spec allows.
 func (s *Service) describeWorkspace(ctx context.Context, u *parley.User, ws *parley.Workspace) (*parley.Workspace, error) {
-	memberIDs, err := s.Store.WorkspaceMemberIDs(ctx, ws.ID)
+	memberIDs, err := s.store.WorkspaceMemberIDs(ctx, ws.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -252,11 +252,11 @@ func (s *Service) describeWorkspace(ctx context.Context, u *parley.User, ws *par
 		}
 	}
 
-	channels, err := s.Store.Channels(ctx, ws.ID)
+	channels, err := s.store.Channels(ctx, ws.ID)
 	if err != nil {
 		return nil, err
 	}
-	mine, err := s.Store.ChannelIDsOfUser(ctx, ws.ID, u.ID)
+	mine, err := s.store.ChannelIDsOfUser(ctx, ws.ID, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +275,7 @@ func (s *Service) describeWorkspace(ctx context.Context, u *parley.User, ws *par
 
 // workspaceMembers returns the workspace's member list.
 func (s *Service) workspaceMembers(ctx context.Context, workspaceID string) (*Members, error) {
-	ids, err := s.Store.WorkspaceMemberIDs(ctx, workspaceID)
+	ids, err := s.store.WorkspaceMemberIDs(ctx, workspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -288,7 +288,7 @@ func (s *Service) workspaceMembers(ctx context.Context, workspaceID string) (*Me
 
 // generalChannel returns the workspace's general channel.
 func (s *Service) generalChannel(ctx context.Context, workspaceID string) (*parley.Channel, error) {
-	channels, err := s.Store.Channels(ctx, workspaceID)
+	channels, err := s.store.Channels(ctx, workspaceID)
 	if err != nil {
 		return nil, err
 	}

@@ -72,7 +72,7 @@ func createChannel(ctx context.Context, tx *sql.Tx, ch *parley.Channel, memberID
 // Channel returns the channel with the given ID, without its Users, or
 // ENOTFOUND.
 func (s *Store) Channel(ctx context.Context, id string) (*parley.Channel, error) {
-	ch, err := scanChannel(s.rdb.QueryRowContext(ctx, `
+	ch, err := scanChannel(s.queryRow(ctx, `
 		SELECT `+channelColumns+` FROM channels WHERE id = ?
 	`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -85,7 +85,7 @@ func (s *Store) Channel(ctx context.Context, id string) (*parley.Channel, error)
 
 // Channels lists the workspace's channels, the oldest first.
 func (s *Store) Channels(ctx context.Context, workspaceID string) ([]*parley.Channel, error) {
-	rows, err := s.rdb.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT `+channelColumns+` FROM channels WHERE workspace_id = ?
 		ORDER BY created_at, rowid
 	`, workspaceID)

@@ -39,7 +39,7 @@ func (s *Store) UnpinMessage(
 // with the same PinnedAt, the one stored last comes first. It returns an
 // empty list for a channel that does not exist.
 func (s *Store) Pins(ctx context.Context, channelID string) ([]*parley.Pin, error) {
-	rows, err := s.rdb.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT channel_id, message_id, pinned_by, pinned_at FROM pins
 		WHERE channel_id = ?
 		ORDER BY pinned_at DESC, rowid DESC

@@ -109,7 +109,7 @@ func (s *Store) Secret(ctx context.Context, name string, generate func() ([]byte
 	// The secret nearly always exists; look for it without taking the
 	// write lock.
 	var value []byte
-	err := s.rdb.QueryRowContext(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
+	err := s.queryRow(ctx, `SELECT value FROM secrets WHERE name = ?`, name).Scan(&value)
 	if err == nil {
 		return value, nil
 	} else if !errors.Is(err, sql.ErrNoRows) {

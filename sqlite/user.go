@@ -49,7 +49,7 @@ func (s *Store) SetPassword(ctx context.Context, userID, passwordHash string) er
 
 // User returns the user with the given ID, or ENOTFOUND.
 func (s *Store) User(ctx context.Context, id string) (*parley.User, error) {
-	row := s.rdb.QueryRowContext(ctx, `
+	row := s.queryRow(ctx, `
 		SELECT `+userColumns+` FROM users WHERE id = ?
 	`, id)
 	return oneUser(row)
@@ -58,7 +58,7 @@ func (s *Store) User(ctx context.Context, id string) (*parley.User, error) {
 // UserByEmail returns the user with the given email, or ENOTFOUND. The email
 // must match as stored, case included.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*parley.User, error) {
-	row := s.rdb.QueryRowContext(ctx, `
+	row := s.queryRow(ctx, `
 		SELECT `+userColumns+` FROM users WHERE email = ?
 	`, email)
 	return oneUser(row)
@@ -78,7 +78,7 @@ func (s *Store) Users(ctx context.Context, ids []string) ([]*parley.User, error)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: users: %w", err)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT `+userColumns+` FROM users
 		WHERE id IN (SELECT value FROM json_each(?))
 	`, string(list))
@@ -104,7 +104,7 @@ func (s *Store) Users(ctx context.Context, ids []string) ([]*parley.User, error)
 // or ENOTFOUND.
 func (s *Store) Credentials(ctx context.Context, email string) (*parley.Credentials, error) {
 	var c parley.Credentials
-	err := s.rdb.QueryRowContext(ctx, `
+	err := s.queryRow(ctx, `
 		SELECT id, password_hash FROM users WHERE email = ?
 	`, email).Scan(&c.UserID, &c.PasswordHash)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -62,7 +62,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws *parley.Workspace, gener
 func (s *Store) Workspace(ctx context.Context, id string) (*parley.Workspace, error) {
 	ws := parley.Workspace{ID: id}
 	var createdAt int64
-	err := s.rdb.QueryRowContext(ctx, `
+	err := s.queryRow(ctx, `
 		SELECT name, admin_id, created_at FROM workspaces WHERE id = ?
 	`, id).Scan(&ws.Name, &ws.AdminID, &createdAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -142,7 +142,7 @@ func (s *Store) IsWorkspaceMember(ctx context.Context, workspaceID, userID strin
 // WorkspacesOfUser lists the workspaces the user is a member of, the oldest
 // workspace first, with their member counts.
 func (s *Store) WorkspacesOfUser(ctx context.Context, userID string) ([]*parley.WorkspaceSummary, error) {
-	rows, err := s.rdb.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT w.id, w.name,
 			(SELECT count(*) FROM workspace_members c WHERE c.workspace_id = w.id)
 		FROM workspace_members m
@@ -277,14 +277,14 @@ func (s *Store) SharesWorkspace(ctx context.Context, userA, userB string) (bool,
 // exists reports whether query, run on a reader, returns a row.
 func (s *Store) exists(ctx context.Context, query string, args ...any) (bool, error) {
 	var ok bool
-	err := s.rdb.QueryRowContext(ctx, "SELECT EXISTS ("+query+")", args...).Scan(&ok)
+	err := s.queryRow(ctx, "SELECT EXISTS ("+query+")", args...).Scan(&ok)
 	return ok, err
 }
 
 // ids returns the one text column of the rows of query, run on a reader,
 // as a list that is empty rather than nil when there are none.
 func (s *Store) ids(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, query, args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
