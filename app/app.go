@@ -44,10 +44,10 @@ type Service struct {
 	// Now returns the current time; tests swap it.
 	Now func() time.Time
 
-	// store is Store behind a cache of channel members (see memberCache);
+	// store is Store behind a cache of what sends read (see cachedStore);
 	// every rule reads and writes through it.
 	store    parley.Store
-	members  *memberCache
+	cache    *cachedStore
 	emailOf  sync.Map // user ID to email, see emails
 	tokens   *auth.Tokens
 	syncKey  []byte
@@ -80,8 +80,8 @@ func (s *Service) Open(ctx context.Context) error {
 		s.RefreshTTL = 30 * 24 * time.Hour
 	}
 
-	s.members = newMemberCache(s.Store)
-	s.store = s.members
+	s.cache = newCachedStore(s.Store)
+	s.store = s.cache
 
 	key, err := s.store.Secret(ctx, SigningKeyName, auth.NewKey)
 	if err != nil {

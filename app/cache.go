@@ -8,127 +8,189 @@ import (
 	"github.com/parleychat/parley"
 )
 
-// maxCachedChannels bounds the member lists kept; past it the cache starts
-// afresh, which costs one read per channel in use.
-const maxCachedChannels = 10_000
+// maxCached bounds the entries of each kind kept; past it the kind starts
+// afresh, which costs one read per entry in use.
+const maxCached = 10_000
 
-// memberCache is a [parley.Store] that keeps the member list of each channel
-// in use in memory. Every message is pushed to its channel's members and
-// checked against the sender's membership, and reading a list of 1,000
-// members took more time than the rest of a send together; membership
-// changes rarely by comparison.
+// cachedStore is a [parley.Store] that keeps in memory what every send
+// reads: the member lists of channels and workspaces, and the channels and
+// workspaces themselves. A send checks that the sender is in the workspace
+// and the channel and that the channel is not archived, and pushes the
+// message to every member: reading a list of 1,000 members took more time
+// than the rest of a send together, while membership and settings change
+// rarely by comparison.
 //
-// A list is dropped after every write through this store that may change
+// An entry is dropped after every write through this store that may change
 // it, once the write has returned. A read that raced with such a write may
-// have read the list from before it; so every write that ends counts in
-// writes, a read notes writes before it reads, and keeps its list only if
-// no write ended meanwhile.
+// have read what was there before it; so every write that ends counts in
+// writes, a read notes writes before it reads, and keeps what it read only
+// if no write ended meanwhile.
 //
 // It sees only the writes of this process. Several nodes that share a store
-// must drop a list when another node changes it: Forget, called for the
-// membership events that come from other nodes, does that.
-type memberCache struct {
+// must drop an entry when another node changes it: Forget, called for the
+// membership and structure events that come from other nodes, does that.
+type cachedStore struct {
 	parley.Store
 
-	mu     sync.Mutex
-	lists  map[string][]string // by channel ID
-	writes uint64              // membership writes ended
+	mu         sync.Mutex
+	writes     uint64                       // writes that may change entries, ended
+	channels   map[string][]string          // channel members, by channel ID
+	workspaces map[string][]string          // workspace members, by workspace ID
+	channel    map[string]*parley.Channel   // by ID, as stored
+	workspace  map[string]*parley.Workspace // by ID, as stored
 }
 
-// newMemberCache returns store with a member cache in front of it.
-func newMemberCache(store parley.Store) *memberCache {
-	return &memberCache{Store: store, lists: map[string][]string{}}
+// newCachedStore returns store with a cache in front of it.
+func newCachedStore(store parley.Store) *cachedStore {
+	return &cachedStore{
+		Store:    store,
+		channels: map[string][]string{}, workspaces: map[string][]string{},
+		channel: map[string]*parley.Channel{}, workspace: map[string]*parley.Workspace{},
+	}
 }
 
-// ChannelMemberIDs returns the channel's members, from memory when it can.
-// The caller must not modify the list.
-func (c *memberCache) ChannelMemberIDs(ctx context.Context, channelID string) ([]string, error) {
+// cached returns m[key] if it is kept, and otherwise what load reads, which
+// it keeps unless a write ended while it read.
+func cached[V any](c *cachedStore, m map[string]V, key string, load func() (V, error)) (V, error) {
 	c.mu.Lock()
-	list, ok := c.lists[channelID]
+	v, ok := m[key]
 	writes := c.writes
 	c.mu.Unlock()
 	if ok {
-		return list, nil
+		return v, nil
 	}
 
-	list, err := c.Store.ChannelMemberIDs(ctx, channelID)
+	v, err := load()
 	if err != nil {
-		return nil, err
+		return v, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.writes == writes {
-		if len(c.lists) >= maxCachedChannels {
-			clear(c.lists)
+		if len(m) >= maxCached {
+			clear(m)
 		}
-		c.lists[channelID] = list
+		m[key] = v
 	}
-	return list, nil
+	return v, nil
 }
 
-// IsChannelMember reports whether the user is a member of the channel,
-// from the cached list.
-func (c *memberCache) IsChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
+// ChannelMemberIDs returns the channel's members. The caller must not
+// modify the list.
+func (c *cachedStore) ChannelMemberIDs(ctx context.Context, channelID string) ([]string, error) {
+	return cached(c, c.channels, channelID, func() ([]string, error) {
+		return c.Store.ChannelMemberIDs(ctx, channelID)
+	})
+}
+
+// IsChannelMember reports whether the user is a member of the channel.
+func (c *cachedStore) IsChannelMember(ctx context.Context, channelID, userID string) (bool, error) {
 	list, err := c.ChannelMemberIDs(ctx, channelID)
 	return slices.Contains(list, userID), err
 }
 
-// Forget drops what is kept of the given channels, or of every channel if
-// none is given, for a write that changed their members.
-func (c *memberCache) Forget(channelIDs ...string) {
+// WorkspaceMemberIDs returns the workspace's members. The caller must not
+// modify the list.
+func (c *cachedStore) WorkspaceMemberIDs(ctx context.Context, workspaceID string) ([]string, error) {
+	return cached(c, c.workspaces, workspaceID, func() ([]string, error) {
+		return c.Store.WorkspaceMemberIDs(ctx, workspaceID)
+	})
+}
+
+// IsWorkspaceMember reports whether the user is a member of the workspace.
+func (c *cachedStore) IsWorkspaceMember(ctx context.Context, workspaceID, userID string) (bool, error) {
+	list, err := c.WorkspaceMemberIDs(ctx, workspaceID)
+	return slices.Contains(list, userID), err
+}
+
+// Channel returns a copy of the channel, which the caller may change.
+func (c *cachedStore) Channel(ctx context.Context, id string) (*parley.Channel, error) {
+	ch, err := cached(c, c.channel, id, func() (*parley.Channel, error) { return c.Store.Channel(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	cp := *ch
+	return &cp, nil
+}
+
+// Workspace returns a copy of the workspace, which the caller may change.
+func (c *cachedStore) Workspace(ctx context.Context, id string) (*parley.Workspace, error) {
+	ws, err := cached(c, c.workspace, id, func() (*parley.Workspace, error) { return c.Store.Workspace(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	cp := *ws
+	return &cp, nil
+}
+
+// Forget drops what is kept of the given channels and workspaces, or
+// everything if no ID is given, for a write that changed them.
+func (c *cachedStore) Forget(ids ...string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writes++
-	if len(channelIDs) == 0 {
-		clear(c.lists)
+	if len(ids) == 0 {
+		clear(c.channels)
+		clear(c.workspaces)
+		clear(c.channel)
+		clear(c.workspace)
 	}
-	for _, id := range channelIDs {
-		delete(c.lists, id)
+	for _, id := range ids {
+		delete(c.channels, id)
+		delete(c.workspaces, id)
+		delete(c.channel, id)
+		delete(c.workspace, id)
 	}
 }
 
-// The writes that change members, each dropping what it may have changed.
+// The writes that change what is kept, each dropping what it may change.
 
-func (c *memberCache) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel,
+func (c *cachedStore) CreateWorkspace(ctx context.Context, ws *parley.Workspace, general *parley.Channel,
 	changes ...*parley.Change) error {
-	defer c.Forget(general.ID)
+	defer c.Forget(ws.ID, general.ID)
 	return c.Store.CreateWorkspace(ctx, ws, general, changes...)
 }
 
-func (c *memberCache) DeleteWorkspace(ctx context.Context, id string, changes ...*parley.Change) error {
+func (c *cachedStore) DeleteWorkspace(ctx context.Context, id string, changes ...*parley.Change) error {
 	defer c.Forget()
 	return c.Store.DeleteWorkspace(ctx, id, changes...)
 }
 
-func (c *memberCache) AddWorkspaceMember(ctx context.Context, workspaceID, userID, generalID string,
+func (c *cachedStore) AddWorkspaceMember(ctx context.Context, workspaceID, userID, generalID string,
 	changes ...*parley.Change) (bool, error) {
-	defer c.Forget(generalID)
+	defer c.Forget(workspaceID, generalID)
 	return c.Store.AddWorkspaceMember(ctx, workspaceID, userID, generalID, changes...)
 }
 
-func (c *memberCache) RemoveWorkspaceMember(ctx context.Context, workspaceID, userID string,
+func (c *cachedStore) RemoveWorkspaceMember(ctx context.Context, workspaceID, userID string,
 	changes ...*parley.Change) (bool, error) {
 	defer c.Forget()
 	return c.Store.RemoveWorkspaceMember(ctx, workspaceID, userID, changes...)
 }
 
-func (c *memberCache) CreateChannel(ctx context.Context, ch *parley.Channel, changes ...*parley.Change) error {
+func (c *cachedStore) CreateChannel(ctx context.Context, ch *parley.Channel, changes ...*parley.Change) error {
 	defer c.Forget(ch.ID)
 	return c.Store.CreateChannel(ctx, ch, changes...)
 }
 
-func (c *memberCache) DeleteChannel(ctx context.Context, id string, changes ...*parley.Change) error {
+func (c *cachedStore) DeleteChannel(ctx context.Context, id string, changes ...*parley.Change) error {
 	defer c.Forget(id)
 	return c.Store.DeleteChannel(ctx, id, changes...)
 }
 
-func (c *memberCache) AddChannelMember(ctx context.Context, channelID, userID string,
+func (c *cachedStore) UpdateChannel(ctx context.Context, id string, u parley.ChannelUpdate,
+	changes ...*parley.Change) (*parley.Channel, error) {
+	defer c.Forget(id)
+	return c.Store.UpdateChannel(ctx, id, u, changes...)
+}
+
+func (c *cachedStore) AddChannelMember(ctx context.Context, channelID, userID string,
 	changes ...*parley.Change) (bool, error) {
 	defer c.Forget(channelID)
 	return c.Store.AddChannelMember(ctx, channelID, userID, changes...)
 }
 
-func (c *memberCache) RemoveChannelMember(ctx context.Context, channelID, userID string,
+func (c *cachedStore) RemoveChannelMember(ctx context.Context, channelID, userID string,
 	changes ...*parley.Change) (bool, error) {
 	defer c.Forget(channelID)
 	return c.Store.RemoveChannelMember(ctx, channelID, userID, changes...)

@@ -35,7 +35,7 @@ func TestMemberCacheRace(t *testing.T) {
 	ws, _ := storetest.MustCreateWorkspace(t, store, ann, "Acme")
 	ch := storetest.MustCreateChannel(t, store, ws, ann, "random", false)
 	slow := &slowReads{Store: store, read: make(chan struct{}), resume: make(chan struct{})}
-	c := newMemberCache(slow)
+	c := newCachedStore(slow)
 	ctx := t.Context()
 
 	done := make(chan []string)
