@@ -76,11 +76,12 @@ func cached[V any](c *cachedStore, m map[string]V, key string, load func() (V, e
 }
 
 // ChannelMemberIDs returns the channel's members. The caller must not
-// modify the list.
+// modify the list; it is clipped, so that appending to it copies it.
 func (c *cachedStore) ChannelMemberIDs(ctx context.Context, channelID string) ([]string, error) {
-	return cached(c, c.channels, channelID, func() ([]string, error) {
+	list, err := cached(c, c.channels, channelID, func() ([]string, error) {
 		return c.Store.ChannelMemberIDs(ctx, channelID)
 	})
+	return slices.Clip(list), err
 }
 
 // IsChannelMember reports whether the user is a member of the channel.
@@ -90,11 +91,12 @@ func (c *cachedStore) IsChannelMember(ctx context.Context, channelID, userID str
 }
 
 // WorkspaceMemberIDs returns the workspace's members. The caller must not
-// modify the list.
+// modify the list; it is clipped, so that appending to it copies it.
 func (c *cachedStore) WorkspaceMemberIDs(ctx context.Context, workspaceID string) ([]string, error) {
-	return cached(c, c.workspaces, workspaceID, func() ([]string, error) {
+	list, err := cached(c, c.workspaces, workspaceID, func() ([]string, error) {
 		return c.Store.WorkspaceMemberIDs(ctx, workspaceID)
 	})
+	return slices.Clip(list), err
 }
 
 // IsWorkspaceMember reports whether the user is a member of the workspace.

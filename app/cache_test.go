@@ -65,3 +65,41 @@ func TestMemberCacheRace(t *testing.T) {
 		t.Fatal("IsChannelMember after the join: false, want true")
 	}
 }
+
+// TestMemberCacheAppend checks that appending to a kept member list, as
+// describing a channel does with its creator, leaves the kept list alone.
+func TestMemberCacheAppend(t *testing.T) {
+	store, err := sqlite.Open(":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ann := storetest.MustCreateUser(t, store, "Ann")
+	ws, general := storetest.MustCreateWorkspace(t, store, ann, "Acme")
+	ch := storetest.MustCreateChannel(t, store, ws, ann, "random", false)
+	// Three members: a list read by appending has room to spare.
+	for _, name := range []string{"Bob", "Carol"} {
+		u := storetest.MustCreateUser(t, store, name)
+		if _, err := store.AddWorkspaceMember(t.Context(), ws.ID, u.ID, general.ID); err != nil {
+			t.Fatal(err)
+		} else if _, err := store.AddChannelMember(t.Context(), ch.ID, u.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := newCachedStore(store)
+
+	for _, read := range []func() ([]string, error){
+		func() ([]string, error) { return c.ChannelMemberIDs(t.Context(), ch.ID) },
+		func() ([]string, error) { return c.WorkspaceMemberIDs(t.Context(), ws.ID) },
+	} {
+		first, err := read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := slices.Clone(first)
+		_ = append(first, "intruder")
+		if again, _ := read(); !slices.Equal(again, want) || cap(again) != len(again) {
+			t.Fatalf("kept list after an append = %v (cap %d), want %v", again, cap(again), want)
+		}
+	}
+}
