@@ -93,9 +93,12 @@ type Hub interface {
 
 // Subscription is one connection's feed of events.
 type Subscription interface {
-	// Frames yields the frames to write, in order. It is closed when the
-	// subscription ends.
-	Frames() <-chan []byte
+	// Ready receives a value when frames may be waiting or the
+	// subscription has ended; the writer then calls Take.
+	Ready() <-chan struct{}
+	// Take returns the waiting frames in order, appended to buf[:0], and
+	// false once the subscription has ended and nothing is left to take.
+	Take(buf [][]byte) (frames [][]byte, ok bool)
 	// Slow reports whether the subscription was ended because it could not
 	// keep up. The writer then stops at once and closes its connection
 	// with code 1013; its client catches up with GET /sync.

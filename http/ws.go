@@ -84,8 +84,11 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered the client
 	}
 
-	ctx, cancel := context.WithCancel(parley.NewContextWithUser(context.WithoutCancel(r.Context()), u))
-	defer cancel()
+	// The connection runs on goroutines of its own, and this handler
+	// returns: the goroutine net/http ran it on would otherwise live as
+	// long as the connection, holding its grown stack and the request's
+	// buffers, about 20 KiB an idle connection does without. The
+	// request's log line therefore times the upgrade, not the connection.
 	c := &wsConn{
 		closing: s.closing,
 		id:      rand.Text()[:16],
@@ -96,16 +99,33 @@ func (s *Server) handleWebSocket(w http.ResponseWriter, r *http.Request) {
 		replies: make(chan []byte, 16),
 		done:    make(chan struct{}),
 		wrote:   make(chan struct{}),
+		logger:  loggerFrom(r),
 	}
-	c.logger = loggerFrom(r).With("component", "ws", "conn_id", c.id, "user_id", u.ID)
-
 	s.conns.Add(1)
-	defer s.conns.Done()
 	c.sub = s.Hub.Subscribe(u.ID)
-	defer s.Hub.Unsubscribe(c.sub)
+	ctx, cancel := context.WithCancel(parley.NewContextWithUser(context.WithoutCancel(r.Context()), u))
 	s.Service.Connected(ctx, u)
-	defer s.Service.Disconnected(u)
-	c.serve(ctx)
+	stop := func() {
+		cancel()
+		s.Service.Disconnected(u)
+		s.Hub.Unsubscribe(c.sub)
+		conn.Close()
+		s.conns.Done()
+	}
+	if !c.hello(ctx) {
+		stop()
+		return
+	}
+	go func() {
+		defer close(c.wrote)
+		c.writeLoop()
+	}()
+	go func() {
+		defer stop()
+		c.readLoop(ctx)
+		close(c.done)
+		<-c.wrote
+	}()
 }
 
 // wsConn is one open WebSocket connection. Its reader goroutine handles
@@ -118,7 +138,11 @@ type wsConn struct {
 	sub     parley.Subscription
 	config  WSConfig
 	service *app.Service
-	logger  *slog.Logger
+
+	// logger is the request's. Connections log rarely, so the connection's
+	// own attributes are added per line by log, rather than kept in a
+	// logger of their own by every idle connection.
+	logger *slog.Logger
 
 	replies chan []byte   // answers to this connection's own frames
 	done    chan struct{} // closed when the reader stops
@@ -126,36 +150,28 @@ type wsConn struct {
 	closing chan struct{} // closed when the server shuts down
 }
 
-// serve runs the connection until either side ends it.
-func (c *wsConn) serve(ctx context.Context) {
-	// hello goes first, before the writer starts and any pushed frame
-	// can overtake it.
-	// Its sync token is taken after the subscription started, so that
-	// GET /sync from it and the pushes that follow leave no gap between
-	// them; what they both carry the client drops by position.
+// log writes one line about the connection.
+func (c *wsConn) log(ctx context.Context, level slog.Level, msg string, args ...any) {
+	args = append(args, "component", "ws", "conn_id", c.id, "user_id", c.user.ID)
+	c.logger.Log(ctx, level, msg, args...)
+}
+
+// hello writes the first frame, before the writer starts and any pushed
+// frame can overtake it, and reports whether it went out. Its sync token is
+// taken after the subscription started, so that GET /sync from it and the
+// pushes that follow leave no gap between them; what they both carry the
+// client drops by position.
+func (c *wsConn) hello(ctx context.Context) bool {
 	token, err := c.service.SyncToken(ctx)
 	if err != nil {
-		c.logger.ErrorContext(ctx, "sync token for hello", "err", err)
-		c.conn.Close()
-		return
+		c.log(ctx, slog.LevelError, "sync token for hello", "err", err)
+		return false
 	}
 	hello, _ := json.Marshal(map[string]any{
 		"type": "hello", "connection_id": c.id, "user": c.user, "sync_token": token,
 	})
 	c.conn.SetWriteDeadline(time.Now().Add(c.config.WriteWait))
-	if err := c.conn.WriteMessage(websocket.TextMessage, hello); err != nil {
-		c.conn.Close()
-		return
-	}
-
-	go func() {
-		defer close(c.wrote)
-		c.writeLoop()
-	}()
-	c.readLoop(ctx)
-	close(c.done)
-	<-c.wrote
-	c.conn.Close()
+	return c.conn.WriteMessage(websocket.TextMessage, hello) == nil
 }
 
 // readLoop reads client frames until the connection fails or closes. Any
@@ -170,7 +186,7 @@ func (c *wsConn) readLoop(ctx context.Context) {
 		kind, data, err := c.conn.ReadMessage()
 		if err != nil {
 			if !isWebSocketClose(err) && !errors.Is(err, websocket.ErrCloseSent) {
-				c.logger.Debug("websocket read ended", "err", err)
+				c.log(ctx, slog.LevelDebug, "websocket read ended", "err", err)
 			}
 			return
 		}
@@ -195,45 +211,59 @@ func (c *wsConn) readLoop(ctx context.Context) {
 	}
 }
 
-// writeLoop writes hello, replies, pushed events and pings, until the reader
+// writeLoop writes replies, pushed events and pings, until the reader
 // stops, a write fails, or the subscription ends.
 func (c *wsConn) writeLoop() {
 	ping := time.NewTicker(c.config.PingInterval)
 	defer ping.Stop()
 
+	var frames [][]byte
 	for {
-		var frame []byte
 		select {
 		case <-c.done:
 			return
-		case frame = <-c.replies:
-		case f, ok := <-c.sub.Frames():
-			if !ok || c.sub.Slow() {
+		case frame := <-c.replies:
+			if !c.write(frame) {
+				return
+			}
+		case <-c.sub.Ready():
+			var open bool
+			frames, open = c.sub.Take(frames)
+			if c.sub.Slow() || !open {
 				c.end()
 				return
 			}
-			frame = f
+			for i, frame := range frames {
+				frames[i] = nil // the frame may go once written
+				if !c.write(frame) {
+					return
+				}
+			}
 		case <-ping.C:
 			deadline := time.Now().Add(c.config.WriteWait)
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
 				c.conn.Close()
 				return
 			}
-			continue
-		}
-
-		c.conn.SetWriteDeadline(time.Now().Add(c.config.WriteWait))
-		if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
-			// A client that stopped reading altogether fills its socket,
-			// and the write times out before the close frame could be
-			// sent: it sees the connection drop instead of 1013.
-			if c.sub.Slow() {
-				c.logger.Warn("websocket dropped: slow consumer stopped reading")
-			}
-			c.conn.Close()
-			return
 		}
 	}
+}
+
+// write writes one frame and reports whether it went out. On failure it
+// closes the connection, which ends the reader too.
+func (c *wsConn) write(frame []byte) bool {
+	c.conn.SetWriteDeadline(time.Now().Add(c.config.WriteWait))
+	if err := c.conn.WriteMessage(websocket.TextMessage, frame); err != nil {
+		// A client that stopped reading altogether fills its socket, and
+		// the write times out before the close frame could be sent: it
+		// sees the connection drop instead of 1013.
+		if c.sub.Slow() {
+			c.log(context.Background(), slog.LevelWarn, "websocket dropped: slow consumer stopped reading")
+		}
+		c.conn.Close()
+		return false
+	}
+	return true
 }
 
 // end closes the connection because its subscription ended: with 1013 if it
@@ -243,7 +273,7 @@ func (c *wsConn) end() {
 	code, reason := closeGoingAway, "server shutting down"
 	if c.sub.Slow() {
 		code, reason = closeTryAgain, "too slow: catch up with GET /sync"
-		c.logger.Warn("websocket closed: slow consumer")
+		c.log(context.Background(), slog.LevelWarn, "websocket closed: slow consumer")
 	}
 	msg := websocket.FormatCloseMessage(code, reason)
 	c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.config.WriteWait))

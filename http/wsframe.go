@@ -3,6 +3,7 @@ package http
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 
 	"github.com/gorilla/websocket"
 
@@ -96,7 +97,7 @@ func (c *wsConn) handle(ctx context.Context, kind int, data []byte) []byte {
 func (c *wsConn) errorFrame(err error, clientMsgID string) []byte {
 	code := parley.ErrorCode(err)
 	if code == parley.EINTERNAL {
-		c.logger.Error("websocket frame failed", "err", err)
+		c.log(context.Background(), slog.LevelError, "websocket frame failed", "err", err)
 	}
 	b, _ := json.Marshal(errorFrame{
 		Type: "error", Code: code, Message: parley.ErrorMessage(err), ClientMsgID: clientMsgID,

@@ -64,7 +64,7 @@ func NewHub(queueSize int) *Hub {
 // The result is always a [*Subscription]; it is returned as a
 // [parley.Subscription] so that the Hub satisfies [parley.Hub].
 func (h *Hub) Subscribe(userID string) parley.Subscription {
-	s := &Subscription{UserID: userID, frames: make(chan []byte, h.queueSize)}
+	s := newSubscription(userID, h.queueSize)
 
 	h.mu.Lock()
 	if h.closed {
@@ -80,8 +80,7 @@ func (h *Hub) Subscribe(userID string) parley.Subscription {
 	return s
 }
 
-// Unsubscribe ends s and closes its Frames channel, if that has not happened
-// already. It may be called more than once, and with a subscription that the
+// Unsubscribe ends s, if that has not happened already. It may be called more than once, and with a subscription that the
 // hub has ended. A nil s, or one this package did not make, is ignored.
 func (h *Hub) Unsubscribe(ps parley.Subscription) {
 	s, ok := ps.(*Subscription)

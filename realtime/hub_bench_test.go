@@ -21,7 +21,10 @@ func DrainedHub(tb testing.TB, n int) (*realtime.Hub, []string, func()) {
 		ids[i] = fmt.Sprintf("user-%04d", i)
 		s := hub.Subscribe(ids[i])
 		wg.Go(func() {
-			for range s.Frames() {
+			var buf [][]byte
+			for open := true; open; {
+				<-s.Ready()
+				buf, open = s.Take(buf)
 			}
 		})
 	}

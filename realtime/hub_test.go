@@ -45,35 +45,70 @@ func HubStats(hub *realtime.Hub) Stats {
 	return Stats{c, d, s}
 }
 
+// taken holds the frames that Take returned to a test helper and that the
+// test has not looked at yet, per subscription.
+var taken = struct {
+	sync.Mutex
+	frames map[parley.Subscription][][]byte
+}{frames: make(map[parley.Subscription][][]byte)}
+
+// poll returns the next frame of s without waiting. ended is true when s has
+// ended and every frame was returned.
+func poll(s parley.Subscription) (frame []byte, ended bool) {
+	taken.Lock()
+	defer taken.Unlock()
+	q := taken.frames[s]
+	if len(q) == 0 {
+		var open bool
+		q, open = s.Take(nil)
+		if !open {
+			return nil, true
+		}
+	}
+	if len(q) == 0 {
+		return nil, false
+	}
+	taken.frames[s] = q[1:]
+	return q[0], false
+}
+
 // MustRecv returns the next frame of s, failing the test if none comes
 // before the deadline or if s has ended.
 func MustRecv(tb testing.TB, s parley.Subscription) []byte {
 	tb.Helper()
-	select {
-	case frame, ok := <-s.Frames():
-		if !ok {
+	deadline := time.After(timeout)
+	for {
+		frame, ended := poll(s)
+		if frame != nil {
+			return frame
+		} else if ended {
 			tb.Fatalf("subscription of %s ended, want a frame", UserID(tb, s))
 		}
-		return frame
-	case <-time.After(timeout):
-		tb.Fatalf("no frame for %s within %v", UserID(tb, s), timeout)
-		return nil
+		select {
+		case <-s.Ready():
+		case <-deadline:
+			tb.Fatalf("no frame for %s within %v", UserID(tb, s), timeout)
+			return nil
+		}
 	}
 }
 
-// MustEnd drains s until its channel closes, failing the test if that does
-// not happen before the deadline, and returns the frames it drained.
+// MustEnd drains s until it ends, failing the test if that does not happen
+// before the deadline, and returns the frames it drained.
 func MustEnd(tb testing.TB, s parley.Subscription) [][]byte {
 	tb.Helper()
 	var frames [][]byte
 	deadline := time.After(timeout)
 	for {
-		select {
-		case frame, ok := <-s.Frames():
-			if !ok {
-				return frames
-			}
+		frame, ended := poll(s)
+		if ended {
+			return frames
+		} else if frame != nil {
 			frames = append(frames, frame)
+			continue
+		}
+		select {
+		case <-s.Ready():
 		case <-deadline:
 			tb.Fatalf("subscription of %s still open after %v", UserID(tb, s), timeout)
 			return nil
@@ -81,10 +116,15 @@ func MustEnd(tb testing.TB, s parley.Subscription) [][]byte {
 	}
 }
 
-// Pending returns the number of frames queued on s. Publish queues before it
-// returns, so after a Publish this is exact without waiting.
+// Pending returns the number of frames queued on s and not yet received.
+// Publish queues before it returns, so after a Publish this is exact
+// without waiting.
 func Pending(s parley.Subscription) int {
-	return len(s.Frames())
+	taken.Lock()
+	defer taken.Unlock()
+	more, _ := s.Take(nil)
+	taken.frames[s] = append(taken.frames[s], more...)
+	return len(taken.frames[s])
 }
 
 func TestHub_Publish(t *testing.T) {
@@ -252,8 +292,9 @@ func TestHub_Unsubscribe(t *testing.T) {
 // foreign is a subscription of some other hub, which Unsubscribe ignores.
 type foreign struct{}
 
-func (foreign) Frames() <-chan []byte { return nil }
-func (foreign) Slow() bool            { return false }
+func (foreign) Ready() <-chan struct{}         { return nil }
+func (foreign) Take([][]byte) ([][]byte, bool) { return nil, false }
+func (foreign) Slow() bool                     { return false }
 
 func TestHub_Online(t *testing.T) {
 	hub := realtime.NewHub(0)
@@ -352,10 +393,7 @@ func TestHub_Concurrent(t *testing.T) {
 					}
 
 					s := hub.Subscribe(user(i + c))
-					select {
-					case <-s.Frames():
-					default:
-					}
+					s.Take(nil)
 					hub.Unsubscribe(s)
 
 					if i%10 == 0 {

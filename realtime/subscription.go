@@ -4,26 +4,59 @@ import "sync"
 
 // Subscription is one connection's place on a [Hub]: the queue of frames
 // the connection has yet to write.
+//
+// The queue is a slice that grows as frames arrive and is let go once
+// taken, rather than a buffered channel of the queue's full size: an idle
+// connection, the common case, then holds no queue at all. A channel of 256
+// frames would cost every connection 6 KiB whether it ever used it or not.
 type Subscription struct {
 	// UserID is the user the subscription receives events for.
 	UserID string
 
-	// mu guards ended and slow, and is held for every send on frames and
-	// for its close. A send therefore never meets a closed channel, however
-	// Publish, Unsubscribe and Close race.
+	limit int           // the most frames that may wait
+	ready chan struct{} // holds a signal while frames wait or once ended
+
+	// mu guards the fields below. Taking it for each send is cheap next to
+	// the write of the frame to a socket that follows.
 	mu     sync.Mutex
-	frames chan []byte
+	queue  [][]byte
 	ended  bool
 	slow   bool
+	signal bool // a signal is in ready, or about to be
 }
 
-// Frames returns the frames to write, in the order they were published. The
-// channel is closed when the subscription ends, by [Hub.Unsubscribe], by
-// [Hub.Close] or for being slow; frames queued before that can still be read
-// first. The frames are shared with every other receiver and must not be
-// modified.
-func (s *Subscription) Frames() <-chan []byte {
-	return s.frames
+// newSubscription returns an open subscription that queues up to limit
+// frames.
+func newSubscription(userID string, limit int) *Subscription {
+	return &Subscription{UserID: userID, limit: limit, ready: make(chan struct{}, 1)}
+}
+
+// Ready returns a channel that receives a value whenever frames may be
+// waiting or the subscription has ended. The writer then calls
+// [Subscription.Take]. A signal may come with nothing to take: Take then
+// returns no frames, and the writer waits again.
+func (s *Subscription) Ready() <-chan struct{} {
+	return s.ready
+}
+
+// Take returns the frames waiting, in the order they were published,
+// appended to buf[:0], and takes them off the queue. ok is false once the
+// subscription has ended, by [Hub.Unsubscribe], by [Hub.Close] or for being
+// slow, and every frame queued before the end has been taken. The frames
+// are shared with every other receiver and must not be modified.
+func (s *Subscription) Take(buf [][]byte) (frames [][]byte, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	s.signal = false
+	frames = append(buf[:0], s.queue...)
+	if cap(s.queue) > 16 {
+		s.queue = nil // let a burst's memory go
+	} else {
+		clear(s.queue)
+		s.queue = s.queue[:0]
+	}
+	return frames, len(frames) > 0 || !s.ended
 }
 
 // Slow reports whether the subscription ended because its queue was full.
@@ -55,17 +88,17 @@ func (s *Subscription) send(frame []byte) sendResult {
 	if s.ended {
 		return skipped
 	}
-	select {
-	case s.frames <- frame:
-		return sent
-	default:
+	if len(s.queue) >= s.limit {
 		s.ended, s.slow = true, true
-		close(s.frames)
+		s.notify()
 		return full
 	}
+	s.queue = append(s.queue, frame)
+	s.notify()
+	return sent
 }
 
-// end closes the subscription's channel unless it is closed already.
+// end ends the subscription unless it has ended already.
 func (s *Subscription) end(slow bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -74,5 +107,18 @@ func (s *Subscription) end(slow bool) {
 		return
 	}
 	s.ended, s.slow = true, slow
-	close(s.frames)
+	s.notify()
+}
+
+// notify puts a signal in ready unless one is there already. s.mu must be
+// held.
+func (s *Subscription) notify() {
+	if s.signal {
+		return
+	}
+	s.signal = true
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
 }

@@ -277,6 +277,8 @@ func TestBinary(t *testing.T) {
 			{"LogLevelEnv", []string{"serve", "--db", db}, []string{"PARLEY_LOG_LEVEL=loud"}, "--log-level"},
 			{"Addr", []string{"serve", "--addr", "nonsense", "--db", db}, nil, "--addr"},
 			{"AddrEnv", []string{"serve", "--db", db}, []string{"PARLEY_ADDR=nonsense"}, "--addr"},
+			{"DebugAddr", []string{"serve", "--db", db, "--debug-addr", "6060"}, nil, "--debug-addr"},
+			{"DebugAddrEnv", []string{"serve", "--db", db}, []string{"PARLEY_DEBUG_ADDR=localhost"}, "--debug-addr"},
 			{"DB", []string{"serve", "--addr", "127.0.0.1:0", "--db", "postgres://x"}, nil, "--db"},
 			{"DBEnv", []string{"serve", "--addr", "127.0.0.1:0"}, []string{"PARLEY_DB=postgres://x"}, "--db"},
 		}

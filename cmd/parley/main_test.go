@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -49,5 +50,29 @@ func closeNoPanic(t *testing.T, m *Main) {
 	}()
 	if err := m.Close(); err != nil {
 		t.Fatalf("Close=%v, want nil", err)
+	}
+}
+
+// TestDebugAddr checks that --debug-addr serves the runtime's profiles on a
+// listener of its own, and that the API's address does not.
+func TestDebugAddr(t *testing.T) {
+	t.Parallel()
+	s := MustStartServer(t, func(m *Main) { m.Config.DebugAddr = "127.0.0.1:0" })
+
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(s.DebugURL + "goroutine?debug=1"); code != http.StatusOK || !strings.Contains(body, "goroutine profile") {
+		t.Fatalf("GET %sgoroutine: %d %.100q, want 200 and a goroutine profile", s.DebugURL, code, body)
+	}
+	if code, _ := get(s.URL + "/debug/pprof/goroutine?debug=1"); code != http.StatusNotFound {
+		t.Fatalf("the API's address answered /debug/pprof/ with %d, want 404", code)
 	}
 }

@@ -29,6 +29,9 @@ type Config struct {
 	OIDCIssuer   string
 	OIDCAudience string
 	LogLevel     string
+	// DebugAddr, when set, serves the runtime's profiles (net/http/pprof)
+	// on a listener of its own, apart from the API.
+	DebugAddr string
 }
 
 // ShutdownTimeout bounds how long a graceful shutdown waits for requests in
@@ -51,11 +54,15 @@ type Main struct {
 	// last connection closed; tests shorten it.
 	PresenceGrace time.Duration
 
+	// DebugURL is where the profiles are served, with --debug-addr.
+	DebugURL string
+
 	Store   *sqlite.Store
 	Hub     *realtime.Hub
 	Service *app.Service
 	Server  *parleyhttp.Server
 
+	debug       io.Closer // the profiling listener, if any
 	stopPruning context.CancelFunc
 	pruned      chan struct{} // closed when pruning has stopped
 }
@@ -89,6 +96,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string, output io.W
 		{"oidc-issuer", "PARLEY_OIDC_ISSUER", "accept tokens of this OIDC issuer (not available yet)", &c.OIDCIssuer},
 		{"oidc-audience", "PARLEY_OIDC_AUDIENCE", "expected aud / client_id of OIDC tokens", &c.OIDCAudience},
 		{"log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error", &c.LogLevel},
+		{"debug-addr", "PARLEY_DEBUG_ADDR", "serve /debug/pprof/ on this address (keep it on loopback; empty: off)", &c.DebugAddr},
 	}
 	for _, s := range settings {
 		if v := getenv(s.env); v != "" {
@@ -127,6 +135,11 @@ func (m *Main) check() error {
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
 		return err
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			return fmt.Errorf("--debug-addr (PARLEY_DEBUG_ADDR) %q: want host:port, such as 127.0.0.1:6060", c.DebugAddr)
+		}
 	}
 	return nil
 }
@@ -186,6 +199,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Server = srv
+	if m.Config.DebugAddr != "" {
+		if m.debug, m.DebugURL, err = serveDebug(m.Config.DebugAddr, m.Logger); err != nil {
+			return err
+		}
+	}
 	// The settings are logged once the server is up, so that a start-up
 	// that fails prints only its one line of error.
 	m.Logger.Info("listening", "url", m.Server.URL(), "version", parley.Version,
@@ -210,6 +228,9 @@ func (m *Main) Close() error {
 		if err := m.Server.Close(ctx); err != nil {
 			firstErr = err
 		}
+	}
+	if m.debug != nil {
+		m.debug.Close()
 	}
 	if m.stopPruning != nil {
 		m.stopPruning()
