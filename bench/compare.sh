@@ -97,6 +97,9 @@ CENTRIFUGO_VERSION=v6.9.1
 DENDRITE_VERSION=v0.13.8
 
 CF_PORT=$PORT_BASE
+# Centrifugo's connections authenticate with tokens signed with this key,
+# as Parley's authenticate with theirs.
+CF_SECRET=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 DENDRITE_PORT=$((PORT_BASE + 8))
 PARLEY_PORT=$((PORT_BASE + 80))
 
@@ -295,15 +298,16 @@ start_parley() {
 		--addr "127.0.0.1:$PARLEY_PORT" --db "$1" --log-level warn
 }
 
-# centrifugo_config writes Centrifugo's configuration: insecure client
-# mode (no tokens), an insecure HTTP API (no key), channels without a
+# centrifugo_config writes Centrifugo's configuration: connection tokens
+# signed with CF_SECRET (HS256, as Parley's), an insecure HTTP API (no key,
+# for the fan-out's publisher), channels without a
 # namespace open to subscribe and publish, a health endpoint for readiness,
 # on 127.0.0.1 only, and no usage statistics sent home.
 centrifugo_config() {
 	cat >"$WORK/centrifugo.json" <<EOF
 {
   "http_server": {"address": "127.0.0.1", "port": $CF_PORT},
-  "client": {"insecure": true},
+  "client": {"token": {"hmac_secret_key": "$CF_SECRET"}},
   "http_api": {"insecure": true},
   "channel": {"without_namespace": {
     "allow_subscribe_for_client": true, "allow_subscribe_for_anonymous": true,
@@ -384,12 +388,15 @@ tool() {
 # goes on without it. The CPU that other processes used meanwhile goes to
 # results/NAME.others.
 bench() {
-	local name=$1 t0 rc=0
+	local name=$1 t0 rc=0 extra=()
 	shift
 	log "run $name: parley-bench $(printf "%q " "$@")"
+	if [[ " $* " == *" --target centrifugo "* ]]; then
+		extra=(--opt "hmac_secret=$CF_SECRET")
+	fi
 	cpu_snapshot >"$WORK/cpu-before"
 	t0=$(date +%s.%N)
-	tool "$RESULTS/$name.jsonl" "$WORK/logs/$name.log" "$@" --json || rc=$?
+	tool "$RESULTS/$name.jsonl" "$WORK/logs/$name.log" "$@" "${extra[@]}" --json || rc=$?
 	cpu_snapshot >"$WORK/cpu-after"
 	others_cpu "$t0" >>"$RESULTS/$name.others"
 	if [ $rc -ne 0 ]; then

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/gorilla/websocket"
 )
 
@@ -25,20 +26,25 @@ func init() { targets["centrifugo"] = newCentrifugo }
 // its JSON client protocol on /connection/websocket and its HTTP API on
 // /api/publish.
 //
-// The server is expected to run with client.insecure (connections need no
-// token) and a namespace-less channel that clients may subscribe to. A
-// Centrifugo connection therefore does less work than a Parley one, which
-// checks a token: the comparison favours Centrifugo.
+// The server is expected to have a namespace-less channel that clients may
+// subscribe to. With option hmac_secret, every connection authenticates
+// with a token of its own (HS256, subject user-N), as Parley's do, and the
+// server must be set up with the same client.token.hmac_secret_key;
+// compare.sh does so. Without it the server must run with client.insecure,
+// and connections carry no token: Centrifugo then does less work than
+// Parley, which checks a token and looks up its user.
 //
 // Options (--opt key=value):
 //
-//	channel   the channel to subscribe and publish to (default "general")
-//	api_key   the HTTP API key, if http_api.insecure is off
+//	channel      the channel to subscribe and publish to (default "general")
+//	api_key      the HTTP API key, if http_api.insecure is off
+//	hmac_secret  sign a connection token for each connection with this key
 type centrifugo struct {
 	wsURL   string // ws://host/connection/websocket
 	apiURL  string // http://host/api/publish
 	apiKey  string
 	channel string
+	secret  []byte // signs connection tokens; nil: connect without one
 
 	http   *http.Client
 	dialer *websocket.Dialer
@@ -78,6 +84,7 @@ func newCentrifugo(cfg TargetConfig) (any, error) {
 		apiURL:  strings.TrimSuffix(cfg.URL, "/") + "/api/publish",
 		apiKey:  cfg.Options["api_key"],
 		channel: cfg.Options["channel"],
+		secret:  []byte(cfg.Options["hmac_secret"]),
 		http:    newPeerHTTPClient(),
 		dialer:  newPeerWSDialer(),
 	}
@@ -132,7 +139,7 @@ func (c *centrifugo) ConnectIdle(ctx context.Context, n int) error {
 // and starts a read loop on each. It stops at the first that fails.
 func (c *centrifugo) openMany(ctx context.Context, n int, got func(time.Time)) error {
 	return peerForEach(ctx, n, cfDialConcurrency, func(i int) error {
-		cc, err := c.dial(ctx, true)
+		cc, err := c.dial(ctx, true, i)
 		if err != nil {
 			return fmt.Errorf("centrifugo: connection %d of %d: %w", i+1, n, err)
 		}
@@ -216,15 +223,14 @@ func (c *centrifugo) Close() error {
 	return nil
 }
 
-// PrepareConnect does nothing: with client.insecure, Centrifugo takes any
-// connection without a token, so there is nothing to create.
+// PrepareConnect does nothing: Centrifugo keeps no users, and a token
+// names any user the signer likes.
 func (c *centrifugo) PrepareConnect(ctx context.Context, users int) error { return nil }
 
-// ConnectOnce opens a connection, waits for the connect reply, and closes
-// it. i is not used, as every insecure connection is the same anonymous
-// user.
+// ConnectOnce opens a connection as user i (with hmac_secret), waits for
+// the connect reply, and closes it.
 func (c *centrifugo) ConnectOnce(ctx context.Context, i int) error {
-	cc, err := c.dial(ctx, false)
+	cc, err := c.dial(ctx, false, i)
 	if err != nil {
 		return fmt.Errorf("centrifugo: connect: %w", err)
 	}
@@ -242,7 +248,21 @@ const cfHandshakeTimeout = 30 * time.Second
 
 // dial opens a connection, sends connect and waits for its reply, then,
 // if subscribe is set, subscribes to the channel and waits for that reply.
-func (c *centrifugo) dial(ctx context.Context, subscribe bool) (*cfConn, error) {
+// With a secret, connect carries a token for user-N; it is signed here, in
+// the load tool, as an application's back end would sign it beforehand.
+func (c *centrifugo) dial(ctx context.Context, subscribe bool, user int) (*cfConn, error) {
+	connect := `{"id":1,"connect":{}}`
+	if c.secret != nil {
+		token, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
+			Subject:   fmt.Sprintf("user-%d", user),
+			ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
+		}).SignedString(c.secret)
+		if err != nil {
+			return nil, err
+		}
+		connect = fmt.Sprintf(`{"id":1,"connect":{"token":%q}}`, token)
+	}
+
 	ws, resp, err := c.dialer.DialContext(ctx, c.wsURL, nil)
 	if err != nil {
 		if resp != nil {
@@ -253,7 +273,7 @@ func (c *centrifugo) dial(ctx context.Context, subscribe bool) (*cfConn, error) 
 	cc := &cfConn{ws: ws}
 	ws.SetReadDeadline(time.Now().Add(cfHandshakeTimeout))
 
-	if err := cc.call(1, `{"id":1,"connect":{}}`); err != nil {
+	if err := cc.call(1, connect); err != nil {
 		cc.ws.Close()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
