@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleychat/parley"
 )
@@ -13,8 +14,8 @@ import (
 const maxCached = 10_000
 
 // cachedStore is a [parley.Store] that keeps in memory what every send
-// reads: the member lists of channels and workspaces, and the channels and
-// workspaces themselves. A send checks that the sender is in the workspace
+// reads: the member lists of channels and workspaces, the channels and
+// workspaces themselves, and users. A send checks that the sender is in the workspace
 // and the channel and that the channel is not archived, and pushes the
 // message to every member: reading a list of 1,000 members took more time
 // than the rest of a send together, while membership and settings change
@@ -38,6 +39,13 @@ type cachedStore struct {
 	workspaces map[string][]string          // workspace members, by workspace ID
 	channel    map[string]*parley.Channel   // by ID, as stored
 	workspace  map[string]*parley.Workspace // by ID, as stored
+
+	// users are kept apart from the rest, and never dropped but for room:
+	// no write of this version changes a user once created (a password
+	// lives in the credentials, not the user). A method that one day does,
+	// deactivation say, must drop the user here and on every other node.
+	users  sync.Map // user ID → *parley.User, as stored
+	nUsers atomic.Int64
 }
 
 // newCachedStore returns store with a cache in front of it.
@@ -103,6 +111,27 @@ func (c *cachedStore) WorkspaceMemberIDs(ctx context.Context, workspaceID string
 func (c *cachedStore) IsWorkspaceMember(ctx context.Context, workspaceID, userID string) (bool, error) {
 	list, err := c.WorkspaceMemberIDs(ctx, workspaceID)
 	return slices.Contains(list, userID), err
+}
+
+// User returns a copy of the user, which the caller may change. Every
+// authenticated request reads its user, so this spares a read of the store
+// per request.
+func (c *cachedStore) User(ctx context.Context, id string) (*parley.User, error) {
+	if u, ok := c.users.Load(id); ok {
+		cp := *u.(*parley.User)
+		return &cp, nil
+	}
+	u, err := c.Store.User(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.nUsers.Add(1) > maxCached {
+		c.users.Clear()
+		c.nUsers.Store(0)
+	}
+	cp := *u
+	c.users.Store(id, &cp)
+	return u, nil
 }
 
 // Channel returns a copy of the channel, which the caller may change.

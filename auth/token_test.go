@@ -285,6 +285,27 @@ func TestTokens_Verify(t *testing.T) {
 		})
 	}
 
+	// The table ran on one Tokens, so the cases after OK met alice's token
+	// kept as verified: a kept token still expires, and only its exact
+	// copy is taken for it. Here the same, in one place and in order.
+	t.Run("Kept", func(t *testing.T) {
+		now = t0
+		kept := NewTokens(&now)
+		token := MustIssue(t, kept, alice)
+		for range 2 {
+			if _, err := kept.Verify(token); err != nil {
+				t.Fatalf("Verify=%v, want nil", err)
+			}
+		}
+		if _, err := kept.Verify(token[:len(token)-1]); err == nil {
+			t.Fatal("a token cut short was accepted after the whole one")
+		}
+		now = t0.Add(auth.DefaultTTL)
+		if _, err := kept.Verify(token); parley.ErrorMessage(err) != "token expired" {
+			t.Fatalf("Verify at expiry=%v, want token expired", err)
+		}
+	})
+
 	t.Run("ErrShortKey", func(t *testing.T) {
 		short := &auth.Tokens{Key: testKey[:16]}
 		if _, err := short.Verify(good); !errors.Is(err, auth.ErrShortKey) {
@@ -303,13 +324,29 @@ func BenchmarkIssue(b *testing.B) {
 	}
 }
 
+// BenchmarkVerify measures the check of a token seen before (Kept), as a
+// client's every request after its first is, and of a new one (New).
 func BenchmarkVerify(b *testing.B) {
-	tokens := &auth.Tokens{Key: testKey}
-	token := MustIssue(b, tokens, alice)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := tokens.Verify(token); err != nil {
-			b.Fatal(err)
+	b.Run("Kept", func(b *testing.B) {
+		tokens := &auth.Tokens{Key: testKey}
+		token := MustIssue(b, tokens, alice)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := tokens.Verify(token); err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
+	})
+	b.Run("New", func(b *testing.B) {
+		tokens := &auth.Tokens{Key: testKey}
+		token := MustIssue(b, tokens, alice)
+		b.ReportAllocs()
+		for b.Loop() {
+			// A fresh Tokens each time keeps nothing from the last check.
+			fresh := &auth.Tokens{Key: testKey}
+			if _, err := fresh.Verify(token); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
