@@ -752,15 +752,19 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	c.call("GET", wsPath, asAda, nil, 404)
 
 	// With the store gone, the server is not ready, and the routes that
-	// need it answer 500 with the generic error.
+	// need it answer 500 with the generic error. The service keeps users,
+	// workspaces and channels it has read in memory, and answers from
+	// there without the store: the workspace and channel here are ones it
+	// has never read, so that it must ask the store.
 	store.Close()
+	unread := "/WAAAAAAAAAAAAAAAAAAAAAAAAAA/CAAAAAAAAAAAAAAAAAAAAAAAAAA"
 	c.call("GET", "/readyz", none, nil, 503)
 	for _, r := range []struct{ method, path string }{
 		{"PATCH", "/message/" + depth.root.ID}, {"DELETE", "/message/" + depth.root.ID},
 		{"POST", "/message/" + depth.root.ID + "/reactions"}, {"DELETE", "/message/" + depth.root.ID + "/reactions/tada"},
 		{"POST", "/message/" + depth.root.ID + "/pin"}, {"DELETE", "/message/" + depth.root.ID + "/pin"},
-		{"GET", "/pins/" + ws.ID + "/" + random.ID}, {"GET", "/thread/" + depth.root.ID},
-		{"PATCH", chPath(depth.depth.ID)},
+		{"GET", "/pins" + unread}, {"GET", "/thread/" + depth.root.ID},
+		{"PATCH", "/channel" + unread},
 	} {
 		var body any
 		if r.method == "PATCH" || r.method == "POST" {
