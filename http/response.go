@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/parleychat/parley"
 )
@@ -63,13 +65,36 @@ func reply(w http.ResponseWriter, r *http.Request, status int, v any, err error)
 }
 
 // writeJSON writes v as a JSON answer with the given status.
+//
+// The answer is encoded whole before anything is sent, and goes out with its
+// Content-Length in one write: a page of history is then one packet train
+// instead of a chunk per 4 KiB, and a value that fails to encode is a 500
+// rather than half an answer.
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	buf := answers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledAnswer {
+			buf.Reset()
+			answers.Put(buf)
+		}
+	}()
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
+		Error(w, r, fmt.Errorf("encode answer: %w", err)) // logged there, as any fault of ours
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(v); err != nil {
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		loggerFrom(r).DebugContext(r.Context(), "write answer", "err", err)
 	}
 }
+
+// answers lends the buffers answers are encoded into. Buffers grown past
+// maxPooledAnswer, by a rare large answer, are left to the collector.
+var answers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledAnswer = 256 << 10
 
 // errEmptyBody is decode's answer to a request without a body.
 var errEmptyBody = parley.Errorf(parley.EINVALID, "request body is required")
