@@ -39,9 +39,14 @@ type pushOrder struct {
 
 // streamOrder is one stream's place in its pushes.
 type streamOrder struct {
-	mu      sync.Mutex
-	next    int64         // the position expected to go out next
-	changed chan struct{} // closed and replaced each time next moves
+	mu   sync.Mutex
+	next int64 // the position expected to go out next
+	// waiting holds a channel for each push waiting for its turn, by
+	// position: the push before it wakes that one alone. Waking every
+	// waiter at each push, as a broadcast would, costs each push as many
+	// wake-ups as there are sends in flight, and under load that cost
+	// grows the queue that causes it.
+	waiting map[int64]chan struct{}
 	used    time.Time
 }
 
@@ -49,30 +54,29 @@ type streamOrder struct {
 // after the push of pos-1, or after maxOrderWait.
 func (po *pushOrder) inOrder(stream string, pos int64, push func()) {
 	o := po.stream(stream, pos)
-	timeout := time.NewTimer(maxOrderWait)
-	defer timeout.Stop()
-	for {
-		o.mu.Lock()
-		if pos <= o.next {
-			break
-		}
-		changed := o.changed
+	o.mu.Lock()
+	if pos > o.next {
+		turn := make(chan struct{})
+		o.waiting[pos] = turn
 		o.mu.Unlock()
+		timeout := time.NewTimer(maxOrderWait)
 		select {
-		case <-changed:
-			continue
+		case <-turn:
 		case <-timeout.C:
 		}
+		timeout.Stop()
 		o.mu.Lock()
-		break
+		delete(o.waiting, pos)
 	}
 
 	defer o.mu.Unlock()
 	push()
 	if pos >= o.next {
 		o.next = pos + 1
-		close(o.changed)
-		o.changed = make(chan struct{})
+		if turn, ok := o.waiting[o.next]; ok {
+			close(turn)
+			delete(o.waiting, o.next)
+		}
 	}
 	o.used = time.Now()
 }
@@ -99,7 +103,7 @@ func (po *pushOrder) stream(id string, pos int64) *streamOrder {
 	}
 	o := po.streams[id]
 	if o == nil {
-		o = &streamOrder{next: pos, changed: make(chan struct{}), used: now}
+		o = &streamOrder{next: pos, waiting: map[int64]chan struct{}{}, used: now}
 		po.streams[id] = o
 	}
 	return o

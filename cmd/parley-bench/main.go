@@ -22,7 +22,8 @@
 // senders). A rate counts as a success when nothing failed and p99 stayed
 // within --slo (20 ms); the last line names the highest such rate as
 // best_rate. Stepping up stops after a rate with errors or a p99 beyond
-// --stop-p99 (200 ms).
+// --stop-p99 (200 ms). An unmeasured --warmup at the first rate comes
+// first, so that the connections are open before the first step counts.
 //
 // fanout: --receivers connections (one user each) listen on one channel
 // while another user publishes into it at each rate of --rates. Each

@@ -17,6 +17,7 @@ type sendScenario struct {
 	slo         time.Duration
 	stopP99     time.Duration
 	pause       time.Duration
+	warmup      time.Duration
 }
 
 // flags registers the send flags.
@@ -29,6 +30,7 @@ func (s *sendScenario) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.slo, "slo", 20*time.Millisecond, "p99 a step must stay within to count for best_rate")
 	fs.DurationVar(&s.stopP99, "stop-p99", 200*time.Millisecond, "stop stepping up after a step with a p99 beyond this")
 	fs.DurationVar(&s.pause, "pause", 2*time.Second, "rest between steps, for the server to drain")
+	fs.DurationVar(&s.warmup, "warmup", 3*time.Second, "send at the first rate this long, unmeasured, before the first step")
 }
 
 // run measures each rate in turn, then emits the best one again with the
@@ -48,6 +50,19 @@ func (s *sendScenario) run(ctx context.Context, b *bench) error {
 	log.Printf("send: preparing %d users", s.users)
 	if err := sender.PrepareSend(ctx, s.users); err != nil {
 		return err
+	}
+
+	// A warm-up at the first rate opens the connections a steady load
+	// keeps open, and fills the server's caches, before anything counts:
+	// otherwise the first step measures a burst of new TCP connections
+	// arriving at once, which no long-running client makes.
+	if s.warmup > 0 && len(s.rates) > 0 {
+		log.Printf("send: warming up at %.0f/s for %s", s.rates[0], s.warmup)
+		rec, elapsed := OpenLoop(ctx, s.rates[0], s.warmup, s.maxInFlight, sender.Send)
+		log.Printf("send: warm-up: %s", rec.Result(b.scenario, b.targetName, "warmup", elapsed))
+		if !sleep(ctx, s.pause) {
+			return ctx.Err()
+		}
 	}
 
 	best := Result{Scenario: b.scenario, Target: b.targetName, Label: "best"}
