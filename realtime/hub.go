@@ -135,16 +135,31 @@ func (h *Hub) Publish(_ context.Context, e *parley.Event) {
 // calls to Subscribe return subscriptions that have already ended. Publish
 // after Close delivers nothing. Close may be called more than once.
 func (h *Hub) Close() {
+	h.endAll(false, true)
+}
+
+// EndAll ends every subscription open now, each marked slow if slow is
+// true, and leaves the hub open: later subscriptions work as usual. A
+// bridge between nodes calls it, with slow true, when events may have been
+// lost on the way, so that every connection here closes with code 1013 and
+// its client catches up with GET /sync. Subscriptions ended this way are
+// not counted as slow consumers: they kept up; the bridge did not.
+func (h *Hub) EndAll(slow bool) {
+	h.endAll(slow, false)
+}
+
+// endAll ends every subscription, and closes the hub if close is true.
+func (h *Hub) endAll(slow, close bool) {
 	h.mu.Lock()
 	users := h.users
 	h.users = make(map[string][]*Subscription)
-	h.closed = true
+	h.closed = h.closed || close
 	h.connections.Store(0)
 	h.mu.Unlock()
 
 	for _, subs := range users {
 		for _, s := range subs {
-			s.end(false)
+			s.end(slow)
 		}
 	}
 }

@@ -350,6 +350,43 @@ func TestHub_Close(t *testing.T) {
 	}
 }
 
+func TestHub_EndAll(t *testing.T) {
+	for _, slow := range []bool{true, false} {
+		name := map[bool]string{true: "Slow", false: "NotSlow"}[slow]
+		t.Run(name, func(t *testing.T) {
+			hub := realtime.NewHub(0)
+			defer hub.Close()
+			subs := []parley.Subscription{hub.Subscribe("alice"), hub.Subscribe("bob")}
+			hub.Publish(context.Background(), MustEvent(t, 1, "alice", "bob"))
+
+			hub.EndAll(slow)
+			for _, s := range subs {
+				if got := MustEnd(t, s); len(got) != 1 {
+					t.Fatalf("%s drained %d frames after EndAll, want the 1 queued", UserID(t, s), len(got))
+				} else if s.Slow() != slow {
+					t.Fatalf("%s Slow=%v, want %v", UserID(t, s), s.Slow(), slow)
+				}
+			}
+			if got := HubStats(hub); got != (Stats{Deliveries: 2}) {
+				t.Fatalf("Stats=%+v, want 0 connections, 2 deliveries and no slow consumer", got)
+			} else if hub.Online("alice") {
+				t.Fatal("alice online after EndAll")
+			}
+
+			// The hub stays open, and an ended subscription may be
+			// unsubscribed as its connection closes.
+			hub.Unsubscribe(subs[0])
+			later := hub.Subscribe("alice")
+			hub.Publish(context.Background(), MustEvent(t, 2, "alice"))
+			if frame := MustRecv(t, later); string(frame) != `{"type":"message","n":2}` {
+				t.Fatalf("frame=%s after EndAll, want the second event", frame)
+			} else if got := HubStats(hub).Connections; got != 1 {
+				t.Fatalf("Connections=%d, want 1", got)
+			}
+		})
+	}
+}
+
 // TestHub_Concurrent races everything against everything; run it with -race.
 // Publishers send to ten users until told to stop, while churners subscribe,
 // read a frame if there is one and unsubscribe, and leave every tenth
