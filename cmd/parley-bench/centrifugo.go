@@ -95,11 +95,13 @@ func newCentrifugo(cfg TargetConfig) (any, error) {
 }
 
 // newPeerHTTPClient returns a client that keeps many connections to one host
-// alive, as an open-loop load has many requests in flight at once.
+// alive, as an open-loop load has many requests in flight at once, and
+// opens no more than Parley's (see newHTTPClient).
 func newPeerHTTPClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns = 1024
-	tr.MaxIdleConnsPerHost = 1024
+	tr.MaxConnsPerHost = maxConns
+	tr.MaxIdleConns = maxConns
+	tr.MaxIdleConnsPerHost = maxConns
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 

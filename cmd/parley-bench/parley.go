@@ -112,20 +112,28 @@ func newParley(cfg TargetConfig) (any, error) {
 	return p, nil
 }
 
-// newHTTPClient returns a client that keeps up to 1,000 connections alive
-// to the server, so that high send rates reuse them instead of opening a
-// socket per request (and running out of local ports).
+// newHTTPClient returns a client that keeps its connections to the server
+// alive, so that high send rates reuse them instead of opening a socket per
+// request, and opens at most maxConns: calls beyond that wait for a free
+// connection, and the wait counts in their latency. Without the bound, a
+// moment of slowness makes the client open hundreds of connections at
+// once, and the server then spends itself accepting them, which no client
+// behind a load balancer's connection pool would make it do.
 func newHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			MaxIdleConns:        1000,
-			MaxIdleConnsPerHost: 1000,
+			MaxConnsPerHost:     maxConns,
+			MaxIdleConns:        maxConns,
+			MaxIdleConnsPerHost: maxConns,
 			IdleConnTimeout:     90 * time.Second,
 		},
 	}
 }
+
+// maxConns bounds the HTTP connections a target opens to its server.
+const maxConns = 256
 
 // intOption returns the option key as a positive number, or def.
 func (p *parley) intOption(key string, def int) int {

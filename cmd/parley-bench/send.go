@@ -22,7 +22,7 @@ type sendScenario struct {
 
 // flags registers the send flags.
 func (s *sendScenario) flags(fs *flag.FlagSet) {
-	s.rates = rateList{1000, 2000, 5000, 10000, 15000, 20000}
+	s.rates = rateList{1000, 2000, 3000, 4000, 5000, 6000, 8000, 10000, 12000, 15000, 20000}
 	fs.Var(&s.rates, "rates", "sends a second, one step each, in order")
 	fs.DurationVar(&s.duration, "duration", 10*time.Second, "length of each step")
 	fs.IntVar(&s.users, "users", 100, "users who send, in turn")
