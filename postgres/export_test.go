@@ -1,0 +1,4 @@
+package postgres
+
+// MigrationLock is the key of the advisory lock that Open migrates under.
+const MigrationLock = migrationLock
