@@ -50,9 +50,14 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("migrate: lock: %w", err)
 	}
 	defer func() {
-		// If the unlock fails, the connection is broken, and the lock went
-		// with its session; the deferred Release discards it.
-		conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, migrationLock)
+		// The lock lasts as long as the session. If the unlock fails, the
+		// connection is closed rather than put back in the pool, which
+		// ends the session and the lock with it.
+		_, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`,
+			migrationLock)
+		if err != nil {
+			conn.Hijack().Close(context.WithoutCancel(ctx))
+		}
 	}()
 
 	if _, err := conn.Exec(ctx, `

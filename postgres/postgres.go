@@ -88,6 +88,12 @@ type Store struct {
 // key=value string, as libpq takes them), brings its schema up to date, and
 // returns the store. Running Open again, from this process or another,
 // changes nothing; several Opens at once on a new database migrate it once.
+//
+// The store holds a pool of connections, by default as many as the larger
+// of 4 and the number of CPUs; the DSN's pool_max_conns parameter sets
+// another size. Statements are prepared once on each connection, which a
+// pooler between the store and the server must allow (PgBouncer in session
+// mode does; in transaction mode, add default_query_exec_mode=exec).
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	pool, err := pgxpool.New(ctx, dsn)
 	if err != nil {
