@@ -31,7 +31,11 @@ type Service struct {
 	Events parley.Publisher
 	Logger *slog.Logger
 	// PresenceGrace overrides DefaultPresenceGrace; tests shorten it.
+	// With a Roster, the Roster applies a grace period of its own.
 	PresenceGrace time.Duration
+	// Roster, if set, makes presence cluster-wide: see [Roster]. Without
+	// one, a user is online while they have a connection on this node.
+	Roster Roster
 
 	// PasswordCost is the bcrypt cost of new password hashes; zero means
 	// auth.DefaultCost. Tests lower it.

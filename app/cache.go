@@ -27,9 +27,25 @@ const maxCached = 10_000
 // writes, a read notes writes before it reads, and keeps what it read only
 // if no write ended meanwhile.
 //
-// It sees only the writes of this process. Several nodes that share a store
-// must drop an entry when another node changes it: Forget, called for the
-// membership and structure events that come from other nodes, does that.
+// It sees only the writes of this process. In a cluster, another node's
+// write reaches this one as the event that reports it, and Service.Remote
+// drops here what the write dropped there (see staleAfter), before the
+// event goes to this node's connections. Until then, this node acts on
+// what it kept: for a moment, a member just removed elsewhere may still
+// post here, one just added may be refused, an archived channel may take a
+// message, a deleted one may still be found. That window runs from the
+// other node's commit to the event's arrival here, which is the other
+// node's push (well under a millisecond, unless the push waits for its
+// turn in pushOrder, at most maxOrderWait) and the broker's delivery.
+//
+// Where the event never arrives, the window is longer. While the
+// connection to the broker is lost, the bridge drops everything when it is
+// back. A node that dies between its commit and its push, a push that
+// fails, and a write that pushes nothing at all (parley import slack on the
+// cluster's database, a change nobody may see) leave what was kept here
+// until the bridge drops everything, which it does every minute by
+// default (natsbus.Bus.ForgetEvery), or until a write on this node drops
+// it, whichever comes first.
 type cachedStore struct {
 	parley.Store
 

@@ -27,10 +27,18 @@ const orderIdle = 10 * time.Minute
 // at that very moment may still go out in either order, which the client
 // notices and mends with GET /sync.
 //
-// This holds for one node, where every change is pushed by the node that
-// stored it. With several nodes, changes stored elsewhere reach this one
-// through the broker, and the order must come from there: waiting for them
-// here would stall every stream that two nodes write to.
+// With several nodes, the changes of a stream are stored by any of them,
+// and those stored elsewhere reach this node through the broker, which
+// hands them to the hub directly, in the order it received them, without
+// waiting for anything. Each one then counts as pushed here (see passed):
+// a local push waiting for the position before it goes on as soon as that
+// change arrives from the node that stored it, which is normally well
+// within a millisecond, rather than after maxOrderWait. maxOrderWait stays
+// the bound when that event never comes: the other node died between its
+// write and its push, or it was cut off from the broker; the client then
+// sees the gap and mends it with GET /sync. Changes stored on different
+// nodes at the same moment may still reach different nodes in different
+// orders, which clients mend the same way.
 type pushOrder struct {
 	mu      sync.Mutex
 	streams map[string]*streamOrder
@@ -107,4 +115,26 @@ func (po *pushOrder) stream(id string, pos int64) *streamOrder {
 		po.streams[id] = o
 	}
 	return o
+}
+
+// passed records that the change at position pos of the stream was pushed
+// by another node and has been handed to this node's hub, so that pushes
+// here waiting for it, or for a position before it, go on.
+func (po *pushOrder) passed(stream string, pos int64) {
+	o := po.stream(stream, pos+1)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.used = time.Now()
+	if pos < o.next {
+		return
+	}
+	o.next = pos + 1
+	// Changes from different nodes may arrive out of order, so this may
+	// skip positions: every push waiting for one of them goes on too.
+	for at, turn := range o.waiting {
+		if at <= o.next {
+			close(turn)
+			delete(o.waiting, at)
+		}
+	}
 }

@@ -29,14 +29,15 @@ type PresenceEvent struct {
 	Presence string `json:"presence"`
 }
 
-// presence counts each user's open connections on this node. A user is
-// online from their first connection until DefaultPresenceGrace after their
-// last one closed.
+// presence counts each user's open connections on this node. Alone, a node
+// decides itself: a user is online from their first connection until
+// DefaultPresenceGrace after their last one closed.
 //
-// It knows this node only: in a cluster, each node would announce its own
-// users over the broker, and a user would be online while any node counts
-// them. Until then, a cluster shows each user online on the nodes they are
-// connected to.
+// In a cluster, a Service with a Roster counts connections all the same,
+// but only tells the Roster when a user's first connection here opens and
+// their last one closes; the Roster learns the same from the other nodes,
+// applies the grace period across all of them, and calls Announce with its
+// decisions. The leaves map and its timers are then unused.
 type presence struct {
 	mu     sync.Mutex
 	conns  map[string]int
@@ -46,6 +47,11 @@ type presence struct {
 // Connected records a new connection of u, and announces u online to those
 // who share a workspace with them if it is their first.
 func (s *Service) Connected(ctx context.Context, u *parley.User) {
+	if s.Roster != nil {
+		s.presence.count(u.ID, 1, s.Roster)
+		return
+	}
+
 	// The decision and its announcement go together, so that an offline
 	// decided just before a reconnect cannot be announced after it.
 	defer s.lock("presence:" + u.ID)()
@@ -71,6 +77,11 @@ func (s *Service) Connected(ctx context.Context, u *parley.User) {
 // Disconnected records that a connection of u closed. When it was the last
 // one, u is announced offline after the grace period, unless they came back.
 func (s *Service) Disconnected(u *parley.User) {
+	if s.Roster != nil {
+		s.presence.count(u.ID, -1, s.Roster)
+		return
+	}
+
 	p := &s.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -101,14 +112,62 @@ func (s *Service) Disconnected(u *parley.User) {
 	p.leaves[u.ID] = leave
 }
 
+// count adds delta to the connections of the user on this node, and tells
+// r when the first one opened or the last one closed. r is called under the
+// lock, so that it hears of each user's arrivals and leaves in the order
+// they happened.
+func (p *presence) count(userID string, delta int, r Roster) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.conns == nil {
+		p.conns, p.leaves = map[string]int{}, map[string]*time.Timer{}
+	}
+	before := p.conns[userID]
+	after := before + delta
+	if after > 0 {
+		p.conns[userID] = after
+	} else {
+		delete(p.conns, userID)
+	}
+	switch {
+	case before <= 0 && after > 0:
+		r.Arrive(userID)
+	case before > 0 && after <= 0:
+		r.Leave(userID)
+	}
+}
+
 // Online reports whether the user has a connection open on this node, or
-// closed their last one less than the grace period ago.
+// closed their last one less than the grace period ago; with a Roster,
+// whether the Roster counts them online anywhere in the cluster.
 func (s *Service) Online(userID string) bool {
+	if s.Roster != nil {
+		return s.Roster.Online(userID)
+	}
 	p := &s.presence
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	_, leaving := p.leaves[userID]
 	return p.conns[userID] > 0 || leaving
+}
+
+// Announce pushes a user's presence, online or offline, to everyone who
+// shares a workspace with them, the user's own connections included. A
+// [Roster] calls it with its decisions; the Service calls it for no one
+// while it has a Roster. It reads the user first, and logs and gives up if
+// that fails. It is safe for concurrent use; calls made one after another
+// are pushed in that order.
+func (s *Service) Announce(ctx context.Context, userID string, online bool) {
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		s.Logger.ErrorContext(ctx, "read user for a presence change", "user_id", userID, "err", err)
+		return
+	}
+	state := PresenceOffline
+	if online {
+		state = PresenceOnline
+	}
+	s.announce(ctx, u, state)
 }
 
 // announce pushes u's presence to everyone who shares a workspace with
