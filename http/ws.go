@@ -156,6 +156,14 @@ func (c *wsConn) log(ctx context.Context, level slog.Level, msg string, args ...
 	c.logger.Log(ctx, level, msg, args...)
 }
 
+// helloFrame is the first frame of every connection.
+type helloFrame struct {
+	Type         string       `json:"type"`
+	ConnectionID string       `json:"connection_id"`
+	User         *parley.User `json:"user"`
+	SyncToken    string       `json:"sync_token"`
+}
+
 // hello writes the first frame, before the writer starts and any pushed
 // frame can overtake it, and reports whether it went out. Its sync token is
 // taken after the subscription started, so that GET /sync from it and the
@@ -167,9 +175,7 @@ func (c *wsConn) hello(ctx context.Context) bool {
 		c.log(ctx, slog.LevelError, "sync token for hello", "err", err)
 		return false
 	}
-	hello, _ := json.Marshal(map[string]any{
-		"type": "hello", "connection_id": c.id, "user": c.user, "sync_token": token,
-	})
+	hello, _ := json.Marshal(helloFrame{Type: "hello", ConnectionID: c.id, User: c.user, SyncToken: token})
 	c.conn.SetWriteDeadline(time.Now().Add(c.config.WriteWait))
 	return c.conn.WriteMessage(websocket.TextMessage, hello) == nil
 }
