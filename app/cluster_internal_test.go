@@ -10,15 +10,16 @@ import (
 
 func TestPosition(t *testing.T) {
 	change := &parley.Change{Stream: "C1", Pos: 42, Type: parley.EventMessage}
-	withPos, err := parley.NewChangeEvent(change, []string{"U1"}, map[string]any{"pos": 7, "n": []int{1}})
+	to := []string{"U1"}
+	withPos, err := parley.NewChangeEvent(change, to, map[string]any{"pos": 7, "n": []int{1}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := parley.NewEvent(EventTyping, []string{"U1"}, map[string]any{"stream": "C9", "pos": 3})
+	plain, err := parley.NewEvent(EventTyping, to, map[string]any{"stream": "C9", "pos": 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	nested, err := parley.NewEvent(EventTyping, []string{"U1"}, map[string]any{"a": map[string]int{"pos": 3}})
+	nested, err := parley.NewEvent(EventTyping, to, map[string]any{"a": map[string]int{"pos": 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +43,8 @@ func TestPosition(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			stream, pos, ok := position(tt.frame)
 			if stream != tt.stream || pos != tt.pos || ok != tt.ok {
-				t.Fatalf("position=(%q, %d, %v), want (%q, %d, %v)", stream, pos, ok, tt.stream, tt.pos, tt.ok)
+				t.Fatalf("position=(%q, %d, %v), want (%q, %d, %v)",
+					stream, pos, ok, tt.stream, tt.pos, tt.ok)
 			}
 		})
 	}
@@ -58,6 +60,9 @@ func TestStaleAfter(t *testing.T) {
 	}
 	joined := &MembershipEvent{WorkspaceID: "W1", ChannelID: "C1", UserID: "U1",
 		Channel: &parley.Channel{ID: "C1", WorkspaceID: "W1"}}
+	inChannel := &MembershipEvent{WorkspaceID: "W1", ChannelID: "C1"}
+	inWorkspace := &MembershipEvent{WorkspaceID: "W1", UserID: "U1"}
+	channel := &parley.Channel{ID: "C1", WorkspaceID: "W1"}
 
 	tests := []struct {
 		name  string
@@ -66,19 +71,15 @@ func TestStaleAfter(t *testing.T) {
 		ok    bool
 	}{
 		{"JoinedChannel", event(EventMemberJoinedChannel, joined), []string{"C1"}, true},
-		{"LeftChannel", event(EventMemberLeftChannel, &MembershipEvent{WorkspaceID: "W1", ChannelID: "C1"}),
-			[]string{"C1"}, true},
+		{"LeftChannel", event(EventMemberLeftChannel, inChannel), []string{"C1"}, true},
 		{"ChannelCreated", event(EventChannelCreated, joined), []string{"C1"}, true},
-		{"ChannelDeleted", event(EventChannelDeleted, &MembershipEvent{WorkspaceID: "W1", ChannelID: "C1"}),
-			[]string{"C1"}, true},
-		{"ChannelUpdated", event(parley.EventChannelUpdated, &parley.Channel{ID: "C1", WorkspaceID: "W1"}),
-			[]string{"C1"}, true},
+		{"ChannelDeleted", event(EventChannelDeleted, inChannel), []string{"C1"}, true},
+		{"ChannelUpdated", event(parley.EventChannelUpdated, channel), []string{"C1"}, true},
 		{"ChannelUpdatedGone", event(parley.EventChannelUpdated, channelFact{ID: "C1", WorkspaceID: "W1"}),
 			[]string{"C1"}, true},
-		{"JoinedWorkspace", event(EventMemberJoinedWorkspace, &MembershipEvent{WorkspaceID: "W1", UserID: "U1"}),
-			[]string{"W1"}, true},
-		{"LeftWorkspace", event(EventMemberLeftWorkspace, &MembershipEvent{WorkspaceID: "W1"}), nil, true},
-		{"WorkspaceDeleted", event(EventWorkspaceDeleted, &MembershipEvent{WorkspaceID: "W1"}), nil, true},
+		{"JoinedWorkspace", event(EventMemberJoinedWorkspace, inWorkspace), []string{"W1"}, true},
+		{"LeftWorkspace", event(EventMemberLeftWorkspace, inWorkspace), nil, true},
+		{"WorkspaceDeleted", event(EventWorkspaceDeleted, inWorkspace), nil, true},
 		{"NoID", event(EventMemberJoinedChannel, map[string]string{}), nil, true},
 		{"Message", event(parley.EventMessage, map[string]string{"channel_id": "C1"}), nil, false},
 		{"Presence", event(EventPresenceChange, &PresenceEvent{UserID: "U1"}), nil, false},

@@ -90,7 +90,8 @@ func TestRemote(t *testing.T) {
 		}
 
 		archived := true
-		if _, err := a.UpdateChannel(annCtx, ws.ID, ch.ID, app.ChannelSettings{Archived: &archived}); err != nil {
+		settings := app.ChannelSettings{Archived: &archived}
+		if _, err := a.UpdateChannel(annCtx, ws.ID, ch.ID, settings); err != nil {
 			t.Fatal(err)
 		}
 		b.Remote(lastOf(t, recA, parley.EventChannelUpdated), func() {})

@@ -45,7 +45,8 @@ type presence struct {
 }
 
 // Connected records a new connection of u, and announces u online to those
-// who share a workspace with them if it is their first.
+// who share a workspace with them if it is their first. With a Roster, it
+// tells the Roster of the first instead, which decides.
 func (s *Service) Connected(ctx context.Context, u *parley.User) {
 	if s.Roster != nil {
 		s.presence.count(u.ID, 1, s.Roster)
@@ -76,6 +77,7 @@ func (s *Service) Connected(ctx context.Context, u *parley.User) {
 
 // Disconnected records that a connection of u closed. When it was the last
 // one, u is announced offline after the grace period, unless they came back.
+// With a Roster, it tells the Roster of the last one instead.
 func (s *Service) Disconnected(u *parley.User) {
 	if s.Roster != nil {
 		s.presence.count(u.ID, -1, s.Roster)
@@ -153,10 +155,10 @@ func (s *Service) Online(userID string) bool {
 
 // Announce pushes a user's presence, online or offline, to everyone who
 // shares a workspace with them, the user's own connections included. A
-// [Roster] calls it with its decisions; the Service calls it for no one
-// while it has a Roster. It reads the user first, and logs and gives up if
-// that fails. It is safe for concurrent use; calls made one after another
-// are pushed in that order.
+// [Roster] calls it with its decisions; a Service with a Roster announces
+// nothing of its own accord. It reads the user first, and logs and gives up
+// if that fails. It is safe for concurrent use; calls made one after
+// another are pushed in that order.
 func (s *Service) Announce(ctx context.Context, userID string, online bool) {
 	u, err := s.store.User(ctx, userID)
 	if err != nil {

@@ -86,7 +86,7 @@ func (b *Bus) receiveEvent(msg *nats.Msg) {
 	case kindEvent:
 		e := &parley.Event{Type: m.body.string(), UserIDs: m.body.ids(), Frame: m.body.rest()}
 		if m.body.err != nil {
-			b.Logger.Error("drop a malformed event", "from", m.from.String(), "err", m.body.err)
+			b.Logger.Error("drop a malformed event", "peer_id", m.from.String(), "err", m.body.err)
 			return
 		}
 		deliver := func() { b.Hub.Publish(context.Background(), e) }
@@ -97,7 +97,8 @@ func (b *Bus) receiveEvent(msg *nats.Msg) {
 		b.Service.Remote(e, deliver)
 
 	case kindReset:
-		b.Logger.Warn("another node lost events; connections here end to catch up", "from", m.from.String())
+		b.Logger.Warn("another node lost events; connections here end to catch up",
+			"peer_id", m.from.String())
 		b.catchUp()
 	}
 }

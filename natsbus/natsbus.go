@@ -316,7 +316,8 @@ func (b *Bus) disconnected(_ *nats.Conn, err error) {
 	if b.closed.Load() {
 		return
 	}
-	b.Logger.Error("NATS connection lost; other nodes' events are missed until it is back", "err", err)
+	b.Logger.Error("NATS connection lost; other nodes' events are missed until it is back",
+		"err", err)
 	b.roster.onDisconnect()
 }
 

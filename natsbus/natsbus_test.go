@@ -242,7 +242,8 @@ func TestPublish(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		c := newCluster(url)
 		a, b := c.MustOpenNode(t), c.MustOpenNode(t)
-		aliceA, aliceB, bobB := subscribe(a.hub, "alice"), subscribe(b.hub, "alice"), subscribe(b.hub, "bob")
+		aliceA, aliceB := subscribe(a.hub, "alice"), subscribe(b.hub, "alice")
+		bobB := subscribe(b.hub, "bob")
 
 		a.bus.Publish(ctx, MustEvent(t, 1, "alice", "alice"))
 		wantEvent(t, aliceA.MustRecv(t), 1)
@@ -314,6 +315,17 @@ func TestPublish(t *testing.T) {
 		later := subscribe(b.hub, "alice")
 		a.bus.Publish(ctx, MustEvent(t, 2, "alice"))
 		wantEvent(t, later.MustRecv(t), 2)
+	})
+}
+
+func TestForgetEvery(t *testing.T) {
+	// What a lost event left stale is dropped now and then regardless.
+	c := newCluster(MustNATS(t))
+	c.configure = func(b *natsbus.Bus) { b.ForgetEvery = 20 * time.Millisecond }
+	n := c.MustOpenNode(t)
+	waitFor(t, "three periodic forgets", func() bool {
+		_, forgets := n.svc.counts()
+		return forgets >= 3
 	})
 }
 
@@ -442,7 +454,8 @@ func TestPresence(t *testing.T) {
 		b.bus.Close()
 		waitFor(t, "frank announced offline", func() bool { return len(c.log.of("frank")) > 1 })
 		if took := time.Since(start); took >= 3*time.Second {
-			t.Fatalf("frank announced offline %v after b closed, want well within three heartbeats", took)
+			t.Fatalf("frank announced offline %v after b closed, want well within three heartbeats",
+				took)
 		}
 		online(t, "frank", false, a)
 	})
@@ -501,7 +514,8 @@ func TestApp(t *testing.T) {
 	})
 
 	t.Run("Message", func(t *testing.T) {
-		if _, err := a.svc.PostChannelMessage(bobCtx, ws.ID, ch.ID, app.Draft{Text: "from a"}); err != nil {
+		_, err := a.svc.PostChannelMessage(bobCtx, ws.ID, ch.ID, app.Draft{Text: "from a"})
+		if err != nil {
 			t.Fatal(err)
 		}
 		if frame := annB.MustRecv(t); !strings.Contains(string(frame), `"message":"from a"`) {
@@ -510,7 +524,8 @@ func TestApp(t *testing.T) {
 	})
 
 	t.Run("Typing", func(t *testing.T) {
-		if err := a.svc.Typing(bobCtx, app.TypingRequest{WorkspaceID: ws.ID, ChannelID: ch.ID}); err != nil {
+		r := app.TypingRequest{WorkspaceID: ws.ID, ChannelID: ch.ID}
+		if err := a.svc.Typing(bobCtx, r); err != nil {
 			t.Fatal(err)
 		}
 		wantType(t, annB.MustRecv(t), app.EventTyping)

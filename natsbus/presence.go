@@ -367,8 +367,9 @@ func (r *roster) elect(now time.Time) {
 		if !lead {
 			break
 		}
-		if !now.Before(p.readyAt) && now.Sub(p.seen) <= r.timeout() &&
-			(p.started < r.b.started || p.started == r.b.started && bytes.Compare(id[:], r.b.id[:]) < 0) {
+		older := p.started < r.b.started ||
+			p.started == r.b.started && bytes.Compare(id[:], r.b.id[:]) < 0
+		if older && !now.Before(p.readyAt) && now.Sub(p.seen) <= r.timeout() {
 			lead = false
 		}
 	}
@@ -461,7 +462,8 @@ func (b *Bus) receivePresence(msg *nats.Msg) {
 		ids = m.body.ids()
 	}
 	if m.body.err != nil {
-		b.Logger.Error("drop a malformed presence message", "from", m.from.String(), "err", m.body.err)
+		b.Logger.Error("drop a malformed presence message", "peer_id", m.from.String(),
+			"err", m.body.err)
 		return
 	}
 

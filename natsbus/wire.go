@@ -17,7 +17,7 @@ const version = 1
 const (
 	kindEvent     = 'e' // an event: type, user IDs, frame
 	kindReset     = 'r' // the sender lost events: every node's clients catch up
-	kindHeartbeat = 'h' // the sender is alive: its start, flags, when it may lead, some of its users
+	kindHeartbeat = 'h' // the sender is alive: its start, flags, when it may lead, its users
 	kindArrive    = 'a' // users who opened their first connection on the sender
 	kindLeave     = 'l' // users who closed their last connection on the sender
 	kindOnline    = 'o' // users the sender announced online
