@@ -279,8 +279,12 @@ func TestBinary(t *testing.T) {
 			{"AddrEnv", []string{"serve", "--db", db}, []string{"PARLEY_ADDR=nonsense"}, "--addr"},
 			{"DebugAddr", []string{"serve", "--db", db, "--debug-addr", "6060"}, nil, "--debug-addr"},
 			{"DebugAddrEnv", []string{"serve", "--db", db}, []string{"PARLEY_DEBUG_ADDR=localhost"}, "--debug-addr"},
-			{"DB", []string{"serve", "--addr", "127.0.0.1:0", "--db", "postgres://x"}, nil, "--db"},
-			{"DBEnv", []string{"serve", "--addr", "127.0.0.1:0"}, []string{"PARLEY_DB=postgres://x"}, "--db"},
+			{"DB", []string{"serve", "--addr", "127.0.0.1:0", "--db", "mysql://x"}, nil, "--db"},
+			{"DBEnv", []string{"serve", "--addr", "127.0.0.1:0"}, []string{"PARLEY_DB=mysql://x"}, "--db"},
+			{"DBPostgresDown", []string{"serve", "--addr", "127.0.0.1:0", "--db",
+				"postgres://parley:secret@127.0.0.1:1/parley"}, nil, "--db"},
+			{"NATS", []string{"serve", "--db", db, "--nats", "127.0.0.1:4222"}, nil, "--nats"},
+			{"NATSDown", []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--nats", "nats://127.0.0.1:1"}, nil, "--nats"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -292,6 +296,9 @@ func TestBinary(t *testing.T) {
 					t.Fatalf("parley %v: %v, want a non-zero exit; stderr %s", tt.args, err, stderr)
 				}
 				MustBeStartupError(t, stdout, stderr, tt.setting)
+				if strings.Contains(stderr.String(), "secret") {
+					t.Fatalf("stderr shows the database's password: %s", stderr)
+				}
 			})
 		}
 	})

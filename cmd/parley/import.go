@@ -27,7 +27,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	fs := flag.NewFlagSet("parley import slack", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", envOr(getenv, "PARLEY_DB", "parley.db"), "SQLite file (env PARLEY_DB)")
+	db := fs.String("db", envOr(getenv, "PARLEY_DB", "parley.db"), "SQLite file or postgres:// URL (env PARLEY_DB)")
 	workspace := fs.String("workspace", "", "workspace to fill (default: the export's name)")
 	path, err := parseWithArg(fs, args[1:], "EXPORT")
 	if err != nil {

@@ -16,8 +16,8 @@ import (
 	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
 	parleyhttp "github.com/parleychat/parley/http"
+	"github.com/parleychat/parley/natsbus"
 	"github.com/parleychat/parley/realtime"
-	"github.com/parleychat/parley/sqlite"
 )
 
 // Config holds the settings of parley serve. Each is a flag and an
@@ -57,8 +57,9 @@ type Main struct {
 	// DebugURL is where the profiles are served, with --debug-addr.
 	DebugURL string
 
-	Store   *sqlite.Store
+	Store   parley.Store
 	Hub     *realtime.Hub
+	Bus     *natsbus.Bus // with --nats
 	Service *app.Service
 	Server  *parleyhttp.Server
 
@@ -91,8 +92,8 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string, output io.W
 		value           *string
 	}{
 		{"addr", "PARLEY_ADDR", "listen address", &c.Addr},
-		{"db", "PARLEY_DB", "SQLite file path (postgres:// and dynamodb:// come later)", &c.DB},
-		{"nats", "PARLEY_NATS", "NATS URL for fan-out between nodes (not available yet)", &c.NATS},
+		{"db", "PARLEY_DB", "SQLite file path, or postgres:// URL for a cluster", &c.DB},
+		{"nats", "PARLEY_NATS", "NATS URL for fan-out between nodes (empty: a single node)", &c.NATS},
 		{"oidc-issuer", "PARLEY_OIDC_ISSUER", "accept tokens of this OIDC issuer (not available yet)", &c.OIDCIssuer},
 		{"oidc-audience", "PARLEY_OIDC_AUDIENCE", "expected aud / client_id of OIDC tokens", &c.OIDCAudience},
 		{"log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error", &c.LogLevel},
@@ -120,13 +121,11 @@ func (m *Main) check() error {
 	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, " /") {
 		return fmt.Errorf("--addr (PARLEY_ADDR) %q: want host:port, such as 127.0.0.1:8080", c.Addr)
 	}
-	if c.DB == "" {
-		return fmt.Errorf("--db (PARLEY_DB): a SQLite file path is required")
-	} else if strings.Contains(c.DB, "://") {
-		return fmt.Errorf("--db (PARLEY_DB) %q: only a SQLite file path is supported in this version", redact(c.DB))
+	if err := checkDB(c.DB); err != nil {
+		return err
 	}
-	if c.NATS != "" {
-		return fmt.Errorf("--nats (PARLEY_NATS): fan-out between nodes is not available in this version; leave it empty")
+	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
+		return fmt.Errorf("--nats (PARLEY_NATS) %q: want a nats:// URL, or several separated by commas", redact(c.NATS))
 	}
 	if c.OIDCIssuer != "" {
 		return fmt.Errorf("--oidc-issuer (PARLEY_OIDC_ISSUER): OIDC identity is not available in this version; leave it empty")
@@ -170,9 +169,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Logger = slog.New(slog.NewTextHandler(m.LogOutput, &slog.HandlerOptions{Level: level}))
 	}
 
-	store, err := sqlite.Open(m.Config.DB)
+	store, err := openStore(ctx, m.Config.DB)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", m.Config.DB, err)
+		return err
 	}
 	m.Store = store
 
@@ -181,8 +180,22 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: store, Events: m.Hub, Logger: m.Logger.With("component", "app"),
 		PasswordCost: m.PasswordCost, PresenceGrace: m.PresenceGrace,
 	}
+	if m.Config.NATS != "" {
+		// Events go to this node's hub and to the other nodes; presence
+		// is the cluster's, decided by the bus.
+		m.Bus = &natsbus.Bus{
+			URL: m.Config.NATS, Hub: m.Hub, Service: m.Service,
+			Logger: m.Logger.With("component", "nats"), Grace: m.PresenceGrace,
+		}
+		m.Service.Events, m.Service.Roster = m.Bus, m.Bus
+	}
 	if err := m.Service.Open(ctx); err != nil {
 		return err
+	}
+	if m.Bus != nil {
+		if err := m.Bus.Open(); err != nil {
+			return fmt.Errorf("--nats (PARLEY_NATS) %s: %w", redact(m.Config.NATS), err)
+		}
 	}
 	pruneCtx, stop := context.WithCancel(context.Background())
 	m.stopPruning, m.pruned = stop, make(chan struct{})
@@ -207,7 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// The settings are logged once the server is up, so that a start-up
 	// that fails prints only its one line of error.
 	m.Logger.Info("listening", "url", m.Server.URL(), "version", parley.Version,
-		"db", redact(m.Config.DB), "log_level", m.Config.LogLevel)
+		"db", redact(m.Config.DB), "nats", redact(m.Config.NATS), "log_level", m.Config.LogLevel)
 	return nil
 }
 
@@ -222,7 +235,12 @@ func (m *Main) Close() error {
 		m.Logger = slog.New(slog.DiscardHandler)
 	}
 
-	m.Logger.Info("shutting down")
+	// A start-up that failed has printed its one line of error; it closes
+	// what it opened without more words.
+	started := m.Server != nil
+	if started {
+		m.Logger.Info("shutting down")
+	}
 	var firstErr error
 	if m.Server != nil {
 		if err := m.Server.Close(ctx); err != nil {
@@ -231,6 +249,11 @@ func (m *Main) Close() error {
 	}
 	if m.debug != nil {
 		m.debug.Close()
+	}
+	if m.Bus != nil {
+		if err := m.Bus.Close(); err != nil && firstErr == nil {
+			firstErr = err
+		}
 	}
 	if m.stopPruning != nil {
 		m.stopPruning()
@@ -241,6 +264,8 @@ func (m *Main) Close() error {
 			firstErr = err
 		}
 	}
-	m.Logger.Info("stopped")
+	if started {
+		m.Logger.Info("stopped")
+	}
 	return firstErr
 }

@@ -8,17 +8,17 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/parleychat/parley"
 	"github.com/parleychat/parley/app"
-	"github.com/parleychat/parley/sqlite"
 )
 
-// openService opens the database at path and a service on it, for the
+// openService opens the database db names and a service on it, for the
 // commands that work on the database without serving it. The caller closes
 // the store.
-func openService(ctx context.Context, path string, logger *slog.Logger) (*sqlite.Store, *app.Service, error) {
-	store, err := sqlite.Open(path)
+func openService(ctx context.Context, db string, logger *slog.Logger) (parley.Store, *app.Service, error) {
+	store, err := openStore(ctx, db)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, nil, err
 	}
 	svc := &app.Service{Store: store, Logger: logger}
 	if err := svc.Open(ctx); err != nil {
@@ -41,7 +41,7 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	fs := flag.NewFlagSet("parley user reset-password", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	db := fs.String("db", envOr(getenv, "PARLEY_DB", "parley.db"), "SQLite file (env PARLEY_DB)")
+	db := fs.String("db", envOr(getenv, "PARLEY_DB", "parley.db"), "SQLite file or postgres:// URL (env PARLEY_DB)")
 	email, err := parseWithArg(fs, args[1:], "EMAIL")
 	if err != nil {
 		return err
