@@ -36,9 +36,11 @@ const orderIdle = 10 * time.Minute
 // within a millisecond, rather than after maxOrderWait. maxOrderWait stays
 // the bound when that event never comes: the other node died between its
 // write and its push, or it was cut off from the broker; the client then
-// sees the gap and mends it with GET /sync. Changes stored on different
-// nodes at the same moment may still reach different nodes in different
-// orders, which clients mend the same way.
+// sees the gap and mends it with GET /sync. While another node is cut off
+// but still taking writes, a push here in a stream it writes to as well may
+// so wait the whole maxOrderWait, and the request that makes it with it.
+// Changes stored on different nodes at the same moment may still reach
+// different nodes in different orders, which clients mend the same way.
 type pushOrder struct {
 	mu      sync.Mutex
 	streams map[string]*streamOrder
