@@ -99,27 +99,34 @@ func MustBeStartupError(tb testing.TB, stdout, stderr *logBuffer, setting string
 // listeningRE finds the URL in the server's "listening" log line.
 var listeningRE = regexp.MustCompile(`msg=listening url=(http://\S+)`)
 
-// MustStartProcess runs "parley serve" on db and a free port, and waits
-// until it logs the URL it listens on. The process is killed at the end of
-// the test if it still runs.
-func MustStartProcess(tb testing.TB, db string) *Process {
+// MustStartProcess runs "parley serve" on db and a free port, with any
+// further flags in args, and waits until it logs the URL it listens on.
+// The process is killed at the end of the test if it still runs.
+func MustStartProcess(tb testing.TB, db string, args ...string) *Process {
 	tb.Helper()
-	cmd, stdout, stderr := command(tb, "serve", "--addr", "127.0.0.1:0", "--db", db)
+	cmd, stdout, stderr := command(tb, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", db}, args...)...)
 	p := startCommand(tb, cmd, stdout, stderr)
+	p.MustListen(tb)
+	return p
+}
+
+// MustListen waits until the process logs the URL it listens on, and sets
+// p.URL to it.
+func (p *Process) MustListen(tb testing.TB) {
+	tb.Helper()
 	WaitFor(tb, "the listening line", time.Now().Add(timeout), func() bool {
 		select {
 		case <-p.exited:
-			tb.Fatalf("parley exited before listening: %v; stderr:\n%s", p.waitErr, stderr)
+			tb.Fatalf("parley exited before listening: %v; stderr:\n%s", p.waitErr, p.Stderr)
 		default:
 		}
-		m := listeningRE.FindStringSubmatch(stderr.String())
+		m := listeningRE.FindStringSubmatch(p.Stderr.String())
 		if m == nil {
 			return false
 		}
 		p.URL = m[1]
 		return true
 	})
-	return p
 }
 
 // startCommand starts cmd, whose output goes to stdout and stderr, as a

@@ -185,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// is the cluster's, decided by the bus.
 		m.Bus = &natsbus.Bus{
 			URL: m.Config.NATS, Hub: m.Hub, Service: m.Service,
-			Logger: m.Logger.With("component", "nats"), Grace: m.PresenceGrace,
+			Logger: m.Logger, Grace: m.PresenceGrace,
 		}
 		m.Service.Events, m.Service.Roster = m.Bus, m.Bus
 	}
