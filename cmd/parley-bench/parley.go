@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net"
 	"net/http"
@@ -44,8 +45,8 @@ func init() { targets["parley"] = newParley }
 // Access tokens last 15 minutes, which every scenario's run fits in; the
 // target does not refresh them.
 type parley struct {
-	base     string // http://host:port, without a trailing slash
-	wsURL    string // ws://host:port/ws
+	bases    []string // http://host:port of each node, without a trailing slash
+	wsURLs   []string // ws://host:port/ws of each node
 	run      string
 	password string
 	opts     map[string]string
@@ -78,25 +79,44 @@ var (
 	_ IdlePreparer  = (*parley)(nil)
 )
 
+// node returns the index of the node u talks to: the first for nil.
+func (p *parley) node(u *benchUser) int {
+	if u == nil || len(p.bases) == 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(u.email))
+	return int(h.Sum32() % uint32(len(p.bases)))
+}
+
+// base returns the HTTP base URL of u's node.
+func (p *parley) base(u *benchUser) string { return p.bases[p.node(u)] }
+
 // benchUser is a signed-in user: an email and its Authorization header.
 type benchUser struct {
 	email string
 	auth  string // "Bearer <access token>"
 }
 
-// newParley makes the Parley target for cfg.
+// newParley makes the Parley target for cfg. --url may list several nodes
+// of a cluster, separated by commas: each user then talks to one of them,
+// chosen by their email, over HTTP and WebSocket alike.
 func newParley(cfg TargetConfig) (any, error) {
-	u, err := url.Parse(strings.TrimSuffix(cfg.URL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("--url %q: want http://host:port", cfg.URL)
+	var bases, wsURLs []string
+	for _, raw := range strings.Split(cfg.URL, ",") {
+		u, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(raw), "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--url %q: want http://host:port, or several separated by commas", cfg.URL)
+		}
+		ws := *u
+		ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
+		ws.Path += "/ws"
+		bases, wsURLs = append(bases, u.String()), append(wsURLs, ws.String())
 	}
-	ws := *u
-	ws.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
-	ws.Path += "/ws"
 
 	p := &parley{
-		base:     u.String(),
-		wsURL:    ws.String(),
+		bases:    bases,
+		wsURLs:   wsURLs,
 		run:      cfg.Options["run"],
 		password: cfg.Options["password"],
 		opts:     cfg.Options,
@@ -155,7 +175,7 @@ func (p *parley) call(ctx context.Context, method, path string, u *benchUser, bo
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, p.base+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, p.base(u)+path, r)
 	if err != nil {
 		return err
 	}
@@ -224,7 +244,7 @@ func (p *parley) Send(ctx context.Context, i int) error {
 // post posts a ready JSON body as u and wants 201, discarding the answer.
 // It is Send's and Publish's lean path: no encoding, no decoding.
 func (p *parley) post(ctx context.Context, u *benchUser, path string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.base(u)+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

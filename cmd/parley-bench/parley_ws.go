@@ -34,12 +34,13 @@ const helloWait = 10 * time.Second
 // dial opens a WebSocket as u and reads Parley's first frame, hello.
 func (p *parley) dial(ctx context.Context, u *benchUser) (*websocket.Conn, error) {
 	h := http.Header{"Authorization": {u.auth}}
-	conn, resp, err := p.dialer.DialContext(ctx, p.wsURL, h)
+	wsURL := p.wsURLs[p.node(u)]
+	conn, resp, err := p.dialer.DialContext(ctx, wsURL, h)
 	if err != nil {
 		if resp != nil {
-			return nil, fmt.Errorf("dial %s: %w (status %d)", p.wsURL, err, resp.StatusCode)
+			return nil, fmt.Errorf("dial %s: %w (status %d)", wsURL, err, resp.StatusCode)
 		}
-		return nil, fmt.Errorf("dial %s: %w", p.wsURL, err)
+		return nil, fmt.Errorf("dial %s: %w", wsURL, err)
 	}
 
 	conn.SetReadDeadline(time.Now().Add(helloWait))
