@@ -50,10 +50,25 @@ func (s *Server) MustResetPassword(tb testing.TB, db, email string) (*Session, s
 
 // TestImportSlack runs parley import slack on the fixture export, then
 // serves the database and reads the imported history over HTTP as the
-// imported users, once they have set a password with a reset code.
+// imported users, once they have set a password with a reset code: on a
+// SQLite file, and on PostgreSQL when PARLEY_TEST_POSTGRES names a server.
 func TestImportSlack(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "parley.db")
+	t.Run("SQLite", func(t *testing.T) {
+		t.Parallel()
+		testImportSlack(t, filepath.Join(t.TempDir(), "parley.db"))
+	})
+	t.Run("PostgreSQL", func(t *testing.T) {
+		t.Parallel()
+		dsn := os.Getenv("PARLEY_TEST_POSTGRES")
+		if dsn == "" {
+			t.Skip("PARLEY_TEST_POSTGRES not set: set it to a postgres:// DSN to import into PostgreSQL")
+		}
+		testImportSlack(t, MustCreateDatabase(t, dsn))
+	})
+}
+
+func testImportSlack(t *testing.T, db string) {
 
 	code, stdout, stderr := runParley(t, nil, "import", "slack", slackFixture, "--db", db)
 	if code != 0 {
