@@ -55,6 +55,14 @@ func (s *Service) Remote(e *parley.Event, deliver func()) {
 	}
 }
 
+// CutOff tells the Service whether it is cut off from the other nodes of
+// its cluster. While it is, its pushes go out without waiting for the
+// positions before them, which other nodes may have stored (see pushOrder).
+// A bridge between nodes calls it when its connection goes and comes back.
+func (s *Service) CutOff(cut bool) {
+	s.order.cutOff.Store(cut)
+}
+
 // Forget drops what this node keeps in memory of the given channels and
 // workspaces, their records and member lists, or of every one of them if no
 // ID is given, so that the next read of each goes to the store. Remote

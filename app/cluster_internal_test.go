@@ -126,6 +126,24 @@ func TestPushOrderPassed(t *testing.T) {
 		must(t, six, "the push of 6")
 	})
 
+	t.Run("CutOff", func(t *testing.T) {
+		// Cut off from the other nodes, this one waits for none of their
+		// positions; once it hears them again, it waits as before.
+		var po pushOrder
+		po.inOrder("C1", 4, func() {})
+		po.cutOff.Store(true)
+		must(t, wait(&po, "C1", 6), "the push of 6, cut off")
+		po.cutOff.Store(false)
+		eight := wait(&po, "C1", 8)
+		select {
+		case <-eight:
+			t.Fatal("8 pushed before 7 passed, though no longer cut off")
+		case <-time.After(20 * time.Millisecond):
+		}
+		po.passed("C1", 7)
+		must(t, eight, "the push of 8")
+	})
+
 	t.Run("Skipped", func(t *testing.T) {
 		// 7 arrives from one node before 5 from another: 6 waits no more.
 		var po pushOrder

@@ -2,6 +2,7 @@ package app
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,12 +40,21 @@ const orderIdle = 10 * time.Minute
 // sees the gap and mends it with GET /sync. While another node is cut off
 // but still taking writes, a push here in a stream it writes to as well may
 // so wait the whole maxOrderWait, and the request that makes it with it.
+// While this node is the one cut off, it waits for nothing (cutOff).
 // Changes stored on different nodes at the same moment may still reach
 // different nodes in different orders, which clients mend the same way.
 type pushOrder struct {
 	mu      sync.Mutex
 	streams map[string]*streamOrder
 	swept   time.Time
+
+	// cutOff is set while this node cannot hear the other nodes: a push
+	// then never waits, since the position before it may be one that
+	// another node stored and whose event cannot come. Without this, every
+	// send into a conversation that other nodes write to would take
+	// maxOrderWait while the broker is away. Its clients mend the order
+	// with GET /sync, as they must after the outage anyway.
+	cutOff atomic.Bool
 }
 
 // streamOrder is one stream's place in its pushes.
@@ -65,7 +75,7 @@ type streamOrder struct {
 func (po *pushOrder) inOrder(stream string, pos int64, push func()) {
 	o := po.stream(stream, pos)
 	o.mu.Lock()
-	if pos > o.next {
+	if pos > o.next && !po.cutOff.Load() {
 		turn := make(chan struct{})
 		o.waiting[pos] = turn
 		o.mu.Unlock()

@@ -9,6 +9,10 @@
 #   bench/cluster.sh                 1, 2 and 3 nodes
 #   NODES="1 3" bench/cluster.sh     some of them
 #
+# Settings, as environment variables: NODES, SEND_RATES (default
+# 500,…,5000), FANOUT_RECEIVERS (1000), STEP (10s a rate), PG_PORT (55433),
+# NATS_PORT (54223), PORT_BASE (28180, the first node's port).
+#
 # It starts a throwaway PostgreSQL 15 (from Debian, installed if missing)
 # with its durable defaults (fsync and synchronous_commit on: an
 # acknowledged message is on disk), and a nats-server from Debian, both on
@@ -18,6 +22,11 @@
 # add CPU here: the figures show what the cluster costs and what it keeps,
 # not how it scales on machines of its own.
 set -euo pipefail
+
+case ${1:-} in
+-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+?*) echo "cluster.sh: no arguments are taken; settings are environment variables (see --help)" >&2; exit 2 ;;
+esac
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 NODES=${NODES:-"1 2 3"}

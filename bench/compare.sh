@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# compare.sh measures Parley side by side with the peers of issue 6, on this
+# compare.sh measures Parley side by side with its peers (docs/performance.md), on this
 # machine and in one run, and prints one table of the results:
 #
 #   send, history                  Parley vs Dendrite v0.13.8 (Matrix, SQLite)
@@ -34,6 +34,10 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 # Bash reads a script as it runs it: an edit to this file in the middle of a
 # run (a git checkout, say) would break the run. It therefore runs from a
 # copy of itself.
+case " $* " in *" -h "* | *" --help "*)
+	sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	exit 0 ;;
+esac
 if [ -z "${COMPARE_COPY:-}" ]; then
 	copy=$(mktemp "${TMPDIR:-/tmp}/compare.XXXXXX.sh")
 	cp "$0" "$copy"
@@ -55,7 +59,6 @@ while [ $# -gt 0 ]; do
 	--scenarios) SCENARIOS=$2; shift ;;
 	--rounds) ROUNDS=$2; shift ;;
 	--keep) KEEP=1 ;;
-	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift

@@ -172,7 +172,11 @@ type helloFrame struct {
 func (c *wsConn) hello(ctx context.Context) bool {
 	token, err := c.service.SyncToken(ctx)
 	if err != nil {
+		// The store failed (it is down, say): the client gets a close
+		// code that says so, rather than a connection that just drops.
 		c.log(ctx, slog.LevelError, "sync token for hello", "err", err)
+		msg := websocket.FormatCloseMessage(websocket.CloseInternalServerErr, "server error: try again")
+		c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.config.WriteWait))
 		return false
 	}
 	hello, _ := json.Marshal(helloFrame{Type: "hello", ConnectionID: c.id, User: c.user, SyncToken: token})
@@ -276,10 +280,13 @@ func (c *wsConn) write(frame []byte) bool {
 // could not keep up, or 1001 at shutdown. The reader then gets the client's
 // close reply, or gives up after a moment.
 func (c *wsConn) end() {
+	// A subscription ends as slow when its queue was full, and also when
+	// the node may have missed events from others (see natsbus): either
+	// way the client must catch up, which is all the reason says.
 	code, reason := closeGoingAway, "server shutting down"
 	if c.sub.Slow() {
-		code, reason = closeTryAgain, "too slow: catch up with GET /sync"
-		c.log(context.Background(), slog.LevelWarn, "websocket closed: slow consumer")
+		code, reason = closeTryAgain, "catch up with GET /sync"
+		c.log(context.Background(), slog.LevelInfo, "websocket closed: client must catch up")
 	}
 	msg := websocket.FormatCloseMessage(code, reason)
 	c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(c.config.WriteWait))

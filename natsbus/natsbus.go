@@ -149,6 +149,9 @@ type Service interface {
 	// Forget, called with no ID, drops everything the service keeps in
 	// memory about what other nodes may change.
 	Forget(ids ...string)
+	// CutOff tells the service whether this node is cut off from the
+	// others, so that it waits for none of their events meanwhile.
+	CutOff(cut bool)
 	// Announce pushes a user's presence, decided by the Bus, to those who
 	// may see it.
 	Announce(ctx context.Context, userID string, online bool)
@@ -318,6 +321,9 @@ func (b *Bus) disconnected(_ *nats.Conn, err error) {
 	}
 	b.Logger.Error("NATS connection lost; other nodes' events are missed until it is back",
 		"err", err)
+	if b.Service != nil {
+		b.Service.CutOff(true)
+	}
 	b.roster.onDisconnect()
 }
 
@@ -340,6 +346,9 @@ func (b *Bus) reconnected(nc *nats.Conn) {
 		append(args, "unsent_events", unsent)...)
 	if unsent > 0 {
 		b.roster.publish(kindReset, nil)
+	}
+	if b.Service != nil {
+		b.Service.CutOff(false)
 	}
 	b.catchUp()
 	b.roster.onConnect()

@@ -118,6 +118,8 @@ func (s *service) Forget(ids ...string) {
 	}
 }
 
+func (s *service) CutOff(bool) {}
+
 func (s *service) Announce(_ context.Context, userID string, online bool) {
 	s.log.add(userID, online)
 }

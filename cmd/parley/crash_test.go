@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -274,6 +275,12 @@ func TestBinary(t *testing.T) {
 
 	t.Run("ErrBadSetting", func(t *testing.T) {
 		db := filepath.Join(t.TempDir(), "parley.db")
+		taken, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer taken.Close()
+		busy := taken.Addr().String()
 		tests := []struct {
 			name    string
 			args    []string
@@ -290,7 +297,11 @@ func TestBinary(t *testing.T) {
 			{"DBEnv", []string{"serve", "--addr", "127.0.0.1:0"}, []string{"PARLEY_DB=mysql://x"}, "--db"},
 			{"DBPostgresDown", []string{"serve", "--addr", "127.0.0.1:0", "--db",
 				"postgres://parley:secret@127.0.0.1:1/parley"}, nil, "--db"},
+			{"DBSpaces", []string{"serve", "--db", " postgres://parley:secret@127.0.0.1:1/parley"}, nil, "--db"},
+			{"DBKeywords", []string{"serve", "--db", "host=127.0.0.1 user=parley password=secret"}, nil, "--db"},
 			{"NATS", []string{"serve", "--db", db, "--nats", "127.0.0.1:4222"}, nil, "--nats"},
+			{"NATSSubject", []string{"serve", "--db", db, "--nats-subject", "parley.*"}, nil, "--nats-subject"},
+			{"DebugAddrTaken", []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--debug-addr", busy}, nil, "--debug-addr"},
 			{"NATSDown", []string{"serve", "--addr", "127.0.0.1:0", "--db", db, "--nats", "nats://127.0.0.1:1"}, nil, "--nats"},
 		}
 		for _, tt := range tests {

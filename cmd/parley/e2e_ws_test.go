@@ -500,3 +500,26 @@ func TestWebSocketKeepalive(t *testing.T) {
 		}
 	}
 }
+
+// TestWebSocketStoreDown checks that a connection opened while the
+// database fails is closed with 1011, which tells the client to try again,
+// rather than dropped without a word.
+func TestWebSocketStoreDown(t *testing.T) {
+	t.Parallel()
+	s := MustStartServer(t)
+	ann := s.MustSignup(t, "ann")
+	s.MustConnect(t, ann) // the token and user are now known without the store
+	s.Store.Close()
+
+	conn, _, err := s.DialWS(t, http.Header{"Authorization": {"Bearer " + ann.AccessToken}}, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(timeout))
+	_, frame, err := conn.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseInternalServerErr {
+		t.Fatalf("read: frame %q, err %v; want a close frame with code 1011", frame, err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type Config struct {
 	Addr         string
 	DB           string
 	NATS         string
+	NATSSubject  string
 	OIDCIssuer   string
 	OIDCAudience string
 	LogLevel     string
@@ -72,9 +74,10 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Config: Config{
-			Addr:     "127.0.0.1:8080",
-			DB:       "parley.db",
-			LogLevel: "info",
+			Addr:        "127.0.0.1:8080",
+			DB:          "parley.db",
+			NATSSubject: "parley",
+			LogLevel:    "info",
 		},
 		LogOutput: os.Stderr,
 	}
@@ -94,6 +97,7 @@ func (m *Main) ParseFlags(args []string, getenv func(string) string, output io.W
 		{"addr", "PARLEY_ADDR", "listen address", &c.Addr},
 		{"db", "PARLEY_DB", "SQLite file path, or postgres:// URL for a cluster", &c.DB},
 		{"nats", "PARLEY_NATS", "NATS URL for fan-out between nodes (empty: a single node)", &c.NATS},
+		{"nats-subject", "PARLEY_NATS_SUBJECT", "prefix of the NATS subjects: one per deployment sharing a NATS", &c.NATSSubject},
 		{"oidc-issuer", "PARLEY_OIDC_ISSUER", "accept tokens of this OIDC issuer (not available yet)", &c.OIDCIssuer},
 		{"oidc-audience", "PARLEY_OIDC_AUDIENCE", "expected aud / client_id of OIDC tokens", &c.OIDCAudience},
 		{"log-level", "PARLEY_LOG_LEVEL", "debug, info, warn or error", &c.LogLevel},
@@ -127,6 +131,9 @@ func (m *Main) check() error {
 	if c.NATS != "" && !strings.HasPrefix(c.NATS, "nats://") && !strings.HasPrefix(c.NATS, "tls://") {
 		return fmt.Errorf("--nats (PARLEY_NATS) %q: want a nats:// URL, or several separated by commas", redact(c.NATS))
 	}
+	if !natsSubject.MatchString(c.NATSSubject) {
+		return fmt.Errorf("--nats-subject (PARLEY_NATS_SUBJECT) %q: want letters, digits, - and _, in tokens separated by dots, such as parley.prod", c.NATSSubject)
+	}
 	if c.OIDCIssuer != "" {
 		return fmt.Errorf("--oidc-issuer (PARLEY_OIDC_ISSUER): OIDC identity is not available in this version; leave it empty")
 	} else if c.OIDCAudience != "" {
@@ -142,6 +149,10 @@ func (m *Main) check() error {
 	}
 	return nil
 }
+
+// natsSubject matches a valid --nats-subject: NATS tokens without
+// wildcards or spaces.
+var natsSubject = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 
 // parseLevel reads a --log-level value.
 func parseLevel(s string) (slog.Level, error) {
@@ -184,7 +195,7 @@ func (m *Main) Run(ctx context.Context) error {
 		// Events go to this node's hub and to the other nodes; presence
 		// is the cluster's, decided by the bus.
 		m.Bus = &natsbus.Bus{
-			URL: m.Config.NATS, Hub: m.Hub, Service: m.Service,
+			URL: m.Config.NATS, Subject: m.Config.NATSSubject, Hub: m.Hub, Service: m.Service,
 			Logger: m.Logger, Grace: m.PresenceGrace,
 		}
 		m.Service.Events, m.Service.Roster = m.Bus, m.Bus
@@ -204,6 +215,14 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Service.KeepPruning(pruneCtx)
 	}()
 
+	if m.Config.DebugAddr != "" {
+		debug, url, err := serveDebug(m.Config.DebugAddr, m.Logger)
+		if err != nil {
+			return err
+		}
+		m.debug, m.DebugURL = debug, url
+	}
+
 	srv := &parleyhttp.Server{
 		Service: m.Service, Hub: m.Hub, Logger: m.Logger.With("component", "http"),
 		Addr: m.Config.Addr, WS: m.WS,
@@ -212,11 +231,6 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Server = srv
-	if m.Config.DebugAddr != "" {
-		if m.debug, m.DebugURL, err = serveDebug(m.Config.DebugAddr, m.Logger); err != nil {
-			return err
-		}
-	}
 	// The settings are logged once the server is up, so that a start-up
 	// that fails prints only its one line of error.
 	m.Logger.Info("listening", "url", m.Server.URL(), "version", parley.Version,

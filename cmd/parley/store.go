@@ -10,20 +10,30 @@ import (
 	"github.com/parleychat/parley/sqlite"
 )
 
-// isPostgres reports whether a --db value names a PostgreSQL database.
+// isPostgres reports whether a --db value names a PostgreSQL database. The
+// scheme is case-insensitive, as in any URL.
 func isPostgres(db string) bool {
-	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+	scheme, _, ok := strings.Cut(db, "://")
+	return ok && (strings.EqualFold(scheme, "postgres") || strings.EqualFold(scheme, "postgresql"))
 }
 
 // checkDB validates a --db value: a PostgreSQL URL or a SQLite file path.
+// A value that is neither, but looks like a mistyped database address, is
+// refused rather than taken for the name of a new SQLite file, which would
+// leave a node of a cluster running healthy on a database of its own. A
+// refused value is never shown with its password.
 func checkDB(db string) error {
 	switch {
 	case db == "":
 		return fmt.Errorf("--db (PARLEY_DB): a SQLite file path or a postgres:// URL is required")
+	case db != strings.TrimSpace(db):
+		return fmt.Errorf("--db (PARLEY_DB): the value has spaces around it; want a SQLite file path or a postgres:// URL")
 	case isPostgres(db):
 		return nil
 	case strings.Contains(db, "://"):
 		return fmt.Errorf("--db (PARLEY_DB) %q: want a SQLite file path or a postgres:// URL", redact(db))
+	case strings.Contains(db, "=") && strings.Contains(db, " "):
+		return fmt.Errorf("--db (PARLEY_DB): a PostgreSQL key=value string is not taken; write it as a postgres:// URL")
 	}
 	return nil
 }
