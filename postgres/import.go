@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,7 +35,7 @@ import (
 func (s *Store) ImportMessages(
 	ctx context.Context, conversationID string, msgs []*parley.Message, pins []*parley.Pin,
 ) (int, error) {
-	channelIDs, err := checkImport(conversationID, msgs)
+	channelIDs, err := parley.CheckImport(conversationID, msgs)
 	if err != nil {
 		return 0, err
 	} else if len(msgs) == 0 {
@@ -86,30 +85,6 @@ func (s *Store) ImportMessages(
 		return 0, fmt.Errorf("postgres: import messages: %w", err)
 	}
 	return len(added), nil
-}
-
-// checkImport checks what can be checked of an import without the
-// database, and returns the channel IDs its messages name: none for a
-// direct conversation, one for a channel, more for a mistake that
-// openConversation reports once it knows whether they exist.
-func checkImport(conversationID string, msgs []*parley.Message) ([]string, error) {
-	var channelIDs []string
-	seen := make(map[string]bool, len(msgs))
-	for _, m := range msgs {
-		if m.ConversationID != conversationID {
-			return nil, parley.Errorf(parley.EINVALID,
-				"message %s belongs to another conversation", m.ID)
-		} else if seen[m.ID] {
-			return nil, parley.Errorf(parley.EINVALID,
-				"message %s appears twice in the import", m.ID)
-		}
-		seen[m.ID] = true
-
-		if m.ChannelID != "" && !slices.Contains(channelIDs, m.ChannelID) {
-			channelIDs = append(channelIDs, m.ChannelID)
-		}
-	}
-	return channelIDs, nil
 }
 
 // openConversation creates the conversation's row, tied to its channel, if

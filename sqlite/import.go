@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/parleychat/parley"
@@ -40,7 +39,7 @@ import (
 func (s *Store) ImportMessages(
 	ctx context.Context, conversationID string, msgs []*parley.Message, pins []*parley.Pin,
 ) (int, error) {
-	channelIDs, err := checkImport(conversationID, msgs)
+	channelIDs, err := parley.CheckImport(conversationID, msgs)
 	if err != nil {
 		return 0, err
 	} else if len(msgs) == 0 {
@@ -196,30 +195,6 @@ func importPins(ctx context.Context, tx *sql.Tx, pins []*parley.Pin, added map[s
 		}
 	}
 	return importError(rows.flush(ctx))
-}
-
-// checkImport checks what can be checked of an import without the
-// database, and returns the channel IDs its messages name: none for a
-// direct conversation, one for a channel, more for a mistake that
-// openConversation reports once it knows whether they exist.
-func checkImport(conversationID string, msgs []*parley.Message) ([]string, error) {
-	var channelIDs []string
-	seen := make(map[string]bool, len(msgs))
-	for _, m := range msgs {
-		if m.ConversationID != conversationID {
-			return nil, parley.Errorf(parley.EINVALID,
-				"message %s belongs to another conversation", m.ID)
-		} else if seen[m.ID] {
-			return nil, parley.Errorf(parley.EINVALID,
-				"message %s appears twice in the import", m.ID)
-		}
-		seen[m.ID] = true
-
-		if m.ChannelID != "" && !slices.Contains(channelIDs, m.ChannelID) {
-			channelIDs = append(channelIDs, m.ChannelID)
-		}
-	}
-	return channelIDs, nil
 }
 
 // openConversation creates the conversation's row, tied to its channel, if
