@@ -10,7 +10,10 @@
 #   NODES="1 3" bench/cluster.sh     some of them
 #
 # Settings, as environment variables: NODES, SEND_RATES (default
-# 500,…,5000), FANOUT_RECEIVERS (1000), STEP (10s a rate), PG_PORT (55433),
+# 500,…,5000), SEND_CHANNELS (20: the sends spread over that many channels
+# of one workspace, as a workspace's traffic does; one conversation's
+# appends take turns on its counter row), FANOUT_RECEIVERS (1000), STEP
+# (10s a rate), PG_PORT (55433),
 # NATS_PORT (54223), PORT_BASE (28180, the first node's port).
 #
 # It starts a throwaway PostgreSQL 15 (from Debian, installed if missing)
@@ -31,6 +34,7 @@ esac
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 NODES=${NODES:-"1 2 3"}
 SEND_RATES=${SEND_RATES:-500,1000,1500,2000,3000,4000,5000}
+SEND_CHANNELS=${SEND_CHANNELS:-20}
 FANOUT_RECEIVERS=${FANOUT_RECEIVERS:-1000}
 STEP=${STEP:-10s}
 PG_PORT=${PG_PORT:-55433}
@@ -101,6 +105,7 @@ for n in $NODES; do
 	url_list=$(IFS=,; echo "${urls[*]}")
 	log "$n node(s): $url_list"
 	"$WORK/parley-bench" send --url "$url_list" --rates "$SEND_RATES" --duration "$STEP" --json \
+		--opt "channels=$SEND_CHANNELS" \
 		>"$RESULTS/send.$n.jsonl" 2>>"$WORK/bench.log" || log "send with $n node(s) failed: see the log"
 	"$WORK/parley-bench" fanout --url "$url_list" --receivers "$FANOUT_RECEIVERS" --rates 20,50 \
 		--duration "$STEP" --json >"$RESULTS/fanout.$n.jsonl" 2>>"$WORK/bench.log" ||
@@ -110,7 +115,7 @@ done
 
 # ------------------------------------------------------------ Table
 
-python3 - "$RESULTS" "$FANOUT_RECEIVERS" <<'EOF'
+SEND_CHANNELS=$SEND_CHANNELS python3 - "$RESULTS" "$FANOUT_RECEIVERS" <<'EOF'
 import glob, json, os, sys
 folder, receivers = sys.argv[1], sys.argv[2]
 def lines(path):
@@ -127,5 +132,5 @@ for path in sorted(glob.glob(os.path.join(folder, "send.*.jsonl"))):
     rate = f"{fan['50/s']['rate']:,.0f}" if "50/s" in fan else "–"
     print(f"| {n} | {best['extra']['best_rate']:,.0f}/s | {best['p99_ms']:.1f} | {p99('20/s')} | {p99('50/s')} | {rate} | {lost} |"
           if best else f"| {n} | failed | | {p99('20/s')} | {p99('50/s')} | {rate} | {lost} |")
-print(f"\nFan-out: {receivers} receivers, one user each, spread over the nodes by email; the sender talks to one node.")
+print(f"\nSends: 100 users over {os.environ.get('SEND_CHANNELS', '20')} channels. Fan-out: {receivers} receivers, one user each, spread over the nodes by email; the sender talks to one node.")
 EOF
